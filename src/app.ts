@@ -1,0 +1,31 @@
+import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import { loadConfig } from "./config.ts";
+import { ApiError } from "./errors.ts";
+import type { AppEnv } from "./http/env.ts";
+import { renderError } from "./http/errors.ts";
+import { requestId } from "./http/request-id.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { licenseRoutes } from "./routes/licenses.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId);
+  app.use(secureHeaders());
+  app.use(async (c, next) => {
+    c.set("config", loadConfig(c.env));
+    await next();
+  });
+
+  app.route("/health", healthRoutes);
+  app.route("/openapi.json", openApiRoutes);
+  app.route("/license", licenseRoutes);
+
+  app.notFound((c) => {
+    throw new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`);
+  });
+  app.onError(renderError);
+  return app;
+}

@@ -1,0 +1,14 @@
+import type { Principal } from "../auth/api-keys.ts";
+import type { Config } from "../config.ts";
+import type { LicenseContext } from "../licenses/context.ts";
+
+/** The Hono environment of the app: bindings plus what middleware puts on each request. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    licenses: LicenseContext;
+    principal: Principal | undefined;
+  };
+}

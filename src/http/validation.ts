@@ -1,0 +1,25 @@
+import { zValidator } from "@hono/zod-validator";
+import type { ValidationTargets } from "hono";
+import type { ZodType } from "zod";
+import { ApiError } from "../errors.ts";
+
+/**
+ * Hono's zod validator, wrapped so that bad input gets the error envelope with every problem
+ * listed by path, never the validator's own response.
+ */
+export function valid<Target extends keyof ValidationTargets, Schema extends ZodType>(
+  target: Target,
+  schema: Schema,
+) {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) {
+      const issues = result.error.issues.map((issue) => ({
+        path: issue.path.map(String).join("."),
+        message: issue.message,
+      }));
+      const first = issues[0];
+      const summary = first ? `${first.path || target}: ${first.message}` : "invalid input";
+      throw new ApiError("INVALID_LICENSE", `invalid ${target}: ${summary}`, { details: issues });
+    }
+  });
+}

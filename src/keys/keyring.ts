@@ -1,0 +1,172 @@
+import type { VaultKeyType, VerificationKey } from "../crypto/verify.ts";
+import { importVaultPublicKey } from "../crypto/verify.ts";
+import type { TransitKey, VaultClient } from "../vault/client.ts";
+import { isSigningKeyType, signatureOptions } from "./profiles.ts";
+import { loadPublicKeys, savePublicKeys } from "./store.ts";
+
+export interface SigningKey {
+  name: string;
+  type: VaultKeyType;
+  latestVersion: number;
+}
+
+export class KeyringError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KeyringError";
+  }
+}
+
+/** How long the latest key version is trusted for issuing before Vault is asked again. */
+const SIGNING_KEY_TTL_MS = 60_000;
+/** After a refresh that did not find a version, it is not looked up in Vault again for this long. */
+const MISSING_VERSION_TTL_MS = 30_000;
+
+interface Scope {
+  /** Imported keys by version; a promise so that concurrent requests import once. */
+  verification: Map<number, Promise<VerificationKey>>;
+  loadedFromStore: Promise<void> | undefined;
+  refresh: Promise<TransitKey> | undefined;
+  missing: Map<number, number>;
+  signing: { key: SigningKey; fetchedAt: number } | undefined;
+}
+
+// Per isolate: every request of an isolate shares one imported CryptoKey per key version.
+const scopes = new Map<string, Scope>();
+
+export interface KeyringOptions {
+  db: D1Database;
+  vault: VaultClient;
+  tenantId: string;
+  keyName: string;
+  /** Distinguishes Vault clusters and namespaces that may hold keys of the same name. */
+  vaultScope: string;
+  now?: () => number;
+}
+
+/**
+ * Public keys of one Transit key, looked up in memory, then D1, then Vault. Verification
+ * normally stops at memory; Vault is asked only for versions nobody has seen yet.
+ */
+export class Keyring {
+  readonly #options: KeyringOptions;
+  readonly #scope: Scope;
+  readonly #now: () => number;
+
+  constructor(options: KeyringOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    const id = `${options.vaultScope}|${options.tenantId}|${options.keyName}`;
+    let scope = scopes.get(id);
+    if (!scope) {
+      scope = {
+        verification: new Map(),
+        loadedFromStore: undefined,
+        refresh: undefined,
+        missing: new Map(),
+        signing: undefined,
+      };
+      scopes.set(id, scope);
+    }
+    this.#scope = scope;
+  }
+
+  /** The key to verify a signature made with `version`, or undefined when Vault has no such version. */
+  async verificationKey(version: number): Promise<VerificationKey | undefined> {
+    const scope = this.#scope;
+    const cached = scope.verification.get(version);
+    if (cached) {
+      return await cached;
+    }
+
+    scope.loadedFromStore ??= this.#loadFromStore().catch((error: unknown) => {
+      scope.loadedFromStore = undefined;
+      throw error;
+    });
+    await scope.loadedFromStore;
+    const stored = scope.verification.get(version);
+    if (stored) {
+      return await stored;
+    }
+
+    const missingSince = scope.missing.get(version);
+    if (missingSince !== undefined && this.#now() - missingSince < MISSING_VERSION_TTL_MS) {
+      return undefined;
+    }
+    await this.refresh();
+    const refreshed = scope.verification.get(version);
+    if (!refreshed) {
+      scope.missing.set(version, this.#now());
+      return undefined;
+    }
+    return await refreshed;
+  }
+
+  /** The key and version to issue with; read from Vault at most once a minute. */
+  async signingKey(): Promise<SigningKey> {
+    const signing = this.#scope.signing;
+    if (signing && this.#now() - signing.fetchedAt < SIGNING_KEY_TTL_MS) {
+      return signing.key;
+    }
+    await this.refresh();
+    const fresh = this.#scope.signing;
+    if (!fresh) {
+      throw new KeyringError(`Transit key ${this.#options.keyName} has no signing version`);
+    }
+    return fresh.key;
+  }
+
+  /**
+   * Reads the key from Vault, stores its public keys in D1 before anything can be signed with
+   * them, and updates this isolate's cache. Concurrent callers share one Vault request.
+   */
+  async refresh(): Promise<TransitKey> {
+    const scope = this.#scope;
+    scope.refresh ??= this.#refreshFromVault().finally(() => {
+      scope.refresh = undefined;
+    });
+    return await scope.refresh;
+  }
+
+  async #refreshFromVault(): Promise<TransitKey> {
+    const { db, vault, tenantId, keyName } = this.#options;
+    const key = await vault.readKey(keyName);
+    if (!isSigningKeyType(key.type)) {
+      throw new KeyringError(`Transit key ${keyName} has type ${key.type}, which cannot sign licenses`);
+    }
+    await savePublicKeys(db, tenantId, key, new Date(this.#now()).toISOString());
+    for (const version of key.versions) {
+      this.#remember(version.version, key.type, version.publicKey);
+      this.#scope.missing.delete(version.version);
+    }
+    this.#scope.signing = {
+      key: { name: keyName, type: key.type, latestVersion: key.latestVersion },
+      fetchedAt: this.#now(),
+    };
+    return key;
+  }
+
+  async #loadFromStore(): Promise<void> {
+    const { db, tenantId, keyName } = this.#options;
+    for (const row of await loadPublicKeys(db, tenantId, keyName)) {
+      if (isSigningKeyType(row.keyType)) {
+        this.#remember(row.version, row.keyType, row.publicKey);
+      }
+    }
+  }
+
+  #remember(version: number, type: VaultKeyType, publicKey: string): void {
+    if (this.#scope.verification.has(version)) {
+      return;
+    }
+    const imported = importVaultPublicKey(type, publicKey, signatureOptions(type));
+    // A key that fails to import is dropped so that a later refresh can try again.
+    imported.catch(() => this.#scope.verification.delete(version));
+    this.#scope.verification.set(version, imported);
+  }
+}
+
+/** Forgets every cached key of this isolate; for tests that simulate a fresh isolate. */
+export function clearKeyringCache(): void {
+  scopes.clear();
+}

@@ -1,0 +1,57 @@
+import type { SignatureOptions, VaultKeyType } from "../crypto/verify.ts";
+import { VAULT_KEY_TYPES } from "../crypto/verify.ts";
+import type { SignParams } from "../vault/client.ts";
+
+/**
+ * How licenses are signed with each Transit key type. Fixed per key type, so a verifier needs
+ * only the key to check any license. The choices match JWS algorithms (EdDSA, ES256/384/512,
+ * PS256): raw r||s for ECDSA, a hash-length PSS salt, and base64url signatures.
+ */
+const PROFILES: Record<VaultKeyType, SignatureOptions> = {
+  ed25519: { marshalingAlgorithm: "jws" },
+  "ecdsa-p256": { hashAlgorithm: "sha2-256", marshalingAlgorithm: "jws" },
+  "ecdsa-p384": { hashAlgorithm: "sha2-384", marshalingAlgorithm: "jws" },
+  "ecdsa-p521": { hashAlgorithm: "sha2-512", marshalingAlgorithm: "jws" },
+  "rsa-2048": rsaProfile(),
+  "rsa-3072": rsaProfile(),
+  "rsa-4096": rsaProfile(),
+};
+
+function rsaProfile(): SignatureOptions {
+  return {
+    hashAlgorithm: "sha2-256",
+    signatureAlgorithm: "pss",
+    saltLength: "hash",
+    marshalingAlgorithm: "jws",
+  };
+}
+
+export function isSigningKeyType(type: string): type is VaultKeyType {
+  return (VAULT_KEY_TYPES as readonly string[]).includes(type);
+}
+
+export function signatureOptions(type: VaultKeyType): SignatureOptions {
+  return PROFILES[type];
+}
+
+/** The same profile as Transit sign parameters. */
+export function signParams(type: VaultKeyType, keyVersion?: number): SignParams {
+  const profile = PROFILES[type];
+  const params: SignParams = {};
+  if (keyVersion !== undefined) {
+    params.key_version = keyVersion;
+  }
+  if (profile.hashAlgorithm) {
+    params.hash_algorithm = profile.hashAlgorithm;
+  }
+  if (profile.signatureAlgorithm) {
+    params.signature_algorithm = profile.signatureAlgorithm;
+  }
+  if (profile.marshalingAlgorithm) {
+    params.marshaling_algorithm = profile.marshalingAlgorithm;
+  }
+  if (profile.saltLength !== undefined) {
+    params.salt_length = profile.saltLength;
+  }
+  return params;
+}

@@ -1,0 +1,144 @@
+import { SignatureFormatError, verifyVaultSignature } from "../crypto/verify.ts";
+import { parseVaultSignature } from "../crypto/vault-signature.ts";
+import { ApiError } from "../errors.ts";
+import { signatureOptions } from "../keys/profiles.ts";
+import type { LicenseContext } from "./context.ts";
+import { MS_PER_DAY } from "./dates.ts";
+import { publicFields, signedBytes } from "./document.ts";
+import type { License, ValidationCode, ValidationResult } from "./schemas.ts";
+import { licenseSchema } from "./schemas.ts";
+import { licenseStateCache } from "./state-cache.ts";
+import type { LicenseState } from "./store.ts";
+import { readState } from "./store.ts";
+
+/**
+ * Whether `license` is genuine and in force at this moment. Its signature is checked with a
+ * public key this isolate already holds; Vault is asked only for a key version never seen.
+ */
+export async function checkSignature(
+  ctx: LicenseContext,
+  raw: Record<string, unknown>,
+  license: License,
+): Promise<boolean> {
+  let keyVersion: number;
+  try {
+    keyVersion = parseVaultSignature(license.signature).keyVersion;
+  } catch (error) {
+    if (error instanceof SignatureFormatError) {
+      return false;
+    }
+    throw error;
+  }
+  // The signed key_version field must name the key that made the signature.
+  if (keyVersion !== license.key_version) {
+    return false;
+  }
+
+  const key = await ctx.keyring.verificationKey(keyVersion);
+  if (!key) {
+    return false;
+  }
+  try {
+    return await verifyVaultSignature(
+      key,
+      signedBytes(raw),
+      license.signature,
+      signatureOptions(key.keyType),
+    );
+  } catch (error) {
+    if (error instanceof SignatureFormatError) {
+      return false;
+    }
+    throw error;
+  }
+}
+
+/** Reads a license object as sent by a client; a malformed one is a bad request. */
+export function parseLicense(raw: Record<string, unknown>): License {
+  const parsed = licenseSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ApiError("INVALID_LICENSE", "the license is malformed", {
+      details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
+  }
+  return parsed.data;
+}
+
+export async function validateLicense(
+  ctx: LicenseContext,
+  raw: Record<string, unknown>,
+  module: string | undefined,
+): Promise<ValidationResult> {
+  const license = parseLicense(raw);
+  const now = ctx.now();
+  const answer = (code: ValidationCode, signatureValid: boolean): ValidationResult => {
+    const expiresAt = Date.parse(license.expires_at);
+    return {
+      valid: code === "VALID",
+      code,
+      signature_valid: signatureValid,
+      expired: signatureValid && now > expiresAt,
+      days_until_expiry: signatureValid ? Math.floor((expiresAt - now) / MS_PER_DAY) : null,
+      // Claims of a license whose signature failed are not repeated back as if they were true.
+      license: signatureValid ? publicFields(raw) : null,
+      validation_timestamp: new Date(now).toISOString(),
+    };
+  };
+
+  if (!(await checkSignature(ctx, raw, license))) {
+    return answer("INVALID_SIGNATURE", false);
+  }
+  const state = await currentState(ctx, license.license_id, now);
+  return answer(decide(license, state, module, now), true);
+}
+
+function decide(
+  license: License,
+  state: LicenseState | null,
+  module: string | undefined,
+  now: number,
+): ValidationCode {
+  if (!state) {
+    return "NOT_FOUND";
+  }
+  if (state.revokeAt !== null && Date.parse(state.revokeAt) <= now) {
+    return "REVOKED";
+  }
+  if (state.supersededBy !== null) {
+    return "SUPERSEDED";
+  }
+  if (state.suspendedAt !== null) {
+    return "SUSPENDED";
+  }
+  if (license.not_before !== undefined && Date.parse(license.not_before) > now) {
+    return "NOT_YET_VALID";
+  }
+  if (now > Date.parse(license.expires_at)) {
+    return "EXPIRED";
+  }
+  if (module !== undefined && !license.modules.includes(module)) {
+    return "MODULE_NOT_LICENSED";
+  }
+  return "VALID";
+}
+
+async function currentState(
+  ctx: LicenseContext,
+  licenseId: string,
+  now: number,
+): Promise<LicenseState | null> {
+  const cached = licenseStateCache.get(ctx.tenantId, licenseId, ctx.stateCacheMs, now);
+  if (cached) {
+    return cached.state;
+  }
+  const state = await readState(
+    ctx.sessions.read(),
+    ctx.tenantId,
+    licenseId,
+    new Date(now).toISOString(),
+  );
+  if (ctx.stateCacheMs > 0) {
+    licenseStateCache.set(ctx.tenantId, licenseId, state, now);
+  }
+  return state;
+}
