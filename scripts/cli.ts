@@ -1,0 +1,264 @@
+// Operator CLI: `npm run cli -- <command> [flags]`.
+//
+// Exit codes: 0 success (for verify-signature: the signature is valid), 1 a definite negative
+// answer (the signature is invalid), 2 anything that prevented an answer. Failures print one
+// JSON line `{"error":"..."}` to stderr, followed by the command's usage for usage errors.
+
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { decodeBase64, EncodingError } from "../src/crypto/encoding.ts";
+import {
+  importVaultPublicKey,
+  isVaultKeyType,
+  KeyFormatError,
+  parseSignatureOptions,
+  SignatureFormatError,
+  SignatureOptionsError,
+  VAULT_KEY_TYPES,
+  verifyVaultSignature,
+} from "../src/crypto/verify.ts";
+
+export interface Command {
+  /** One line shown in the command list. */
+  summary: string;
+  /** Full usage text, starting with the synopsis. */
+  usage: string;
+  /** Returns the process exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+/** An error caused by the invocation rather than by the thing being checked. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export const EXIT_OK = 0;
+export const EXIT_NEGATIVE = 1;
+export const EXIT_USAGE = 2;
+
+function printJson(stream: NodeJS.WriteStream, value: unknown): void {
+  stream.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Parses `--name value` flags, turning parseArgs failures into UsageError. */
+function parseFlags<const Names extends string>(
+  args: string[],
+  names: readonly Names[],
+): Partial<Record<Names, string>> {
+  const options: Record<string, { type: "string" }> = {};
+  for (const name of names) {
+    options[name] = { type: "string" };
+  }
+  // Every flag takes a value, and PEM keys start with dashes, which parseArgs would otherwise
+  // mistake for a missing value; the `--name=value` form is never ambiguous.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    const next = args[i + 1];
+    if (arg.startsWith("--") && !arg.includes("=") && next !== undefined) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
+  try {
+    const { values } = parseArgs({
+      args: joined,
+      options,
+      strict: true,
+      allowPositionals: false,
+    });
+    const flags: Partial<Record<Names, string>> = {};
+    for (const name of names) {
+      const value = values[name];
+      if (typeof value === "string") {
+        flags[name] = value;
+      }
+    }
+    return flags;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === "") {
+    throw new UsageError(`missing required flag --${flag}`);
+  }
+  return value;
+}
+
+/** Reads `@path` arguments from the file, so keys need no shell quoting. */
+async function valueOrFile(value: string, flag: string): Promise<string> {
+  if (!value.startsWith("@")) {
+    return value;
+  }
+  const path = value.slice(1);
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`cannot read --${flag} file ${JSON.stringify(path)}: ${reason}`);
+  }
+}
+
+const VERIFY_FLAGS = [
+  "key-type",
+  "public-key",
+  "input",
+  "signature",
+  "key-version",
+  "hash-algorithm",
+  "signature-algorithm",
+  "marshaling-algorithm",
+  "salt-length",
+] as const;
+
+const verifySignature: Command = {
+  summary: "Verify a Vault Transit signature offline with the verifier the Worker uses",
+  usage: `Usage: npm run cli -- verify-signature --key-type TYPE --public-key KEY --input BASE64
+         --signature vault:vN:... [options]
+
+  --key-type TYPE              ed25519 | ecdsa-p256 | ecdsa-p384 | ecdsa-p521 |
+                               rsa-2048 | rsa-3072 | rsa-4096
+  --public-key KEY|@FILE       the key as GET /v1/transit/keys/:name returns it (base64 for
+                               ed25519, PEM otherwise), or @FILE to read it from a file
+  --input BASE64               the signed bytes, base64-encoded (as sent to Vault)
+  --signature SIG              the signature string returned by Vault
+  --key-version N              only accept signatures labelled with this key version
+  --hash-algorithm H           sha2-256 (default) | sha2-384 | sha2-512
+  --signature-algorithm A      pss (default) | pkcs1v15   (RSA only)
+  --marshaling-algorithm M     asn1 (default) | jws
+  --salt-length S              auto (default) | hash | N  (RSA PSS only)
+
+Prints {"valid":true} and exits 0, or {"valid":false} and exits 1.`,
+  async run(args) {
+    const flags = parseFlags(args, VERIFY_FLAGS);
+    const keyType = required(flags["key-type"], "key-type");
+    if (!isVaultKeyType(keyType)) {
+      throw new UsageError(
+        `--key-type must be one of ${VAULT_KEY_TYPES.join(", ")}, got ${JSON.stringify(keyType)}`,
+      );
+    }
+    const publicKey = await valueOrFile(required(flags["public-key"], "public-key"), "public-key");
+    const signature = required(flags.signature, "signature");
+    const inputText = flags.input;
+    if (inputText === undefined) {
+      throw new UsageError("missing required flag --input");
+    }
+    let input: Uint8Array;
+    try {
+      input = decodeBase64(inputText);
+    } catch (error) {
+      const reason = error instanceof EncodingError ? error.message : String(error);
+      throw new UsageError(`--input is not base64: ${reason}`);
+    }
+    const keyVersionText = flags["key-version"];
+    let keyVersion: number | undefined;
+    if (keyVersionText !== undefined) {
+      if (!/^[1-9][0-9]*$/.test(keyVersionText)) {
+        throw new UsageError(`--key-version must be a positive integer, got ${keyVersionText}`);
+      }
+      keyVersion = Number(keyVersionText);
+    }
+    const options = parseSignatureOptions({
+      hashAlgorithm: flags["hash-algorithm"],
+      signatureAlgorithm: flags["signature-algorithm"],
+      marshalingAlgorithm: flags["marshaling-algorithm"],
+      saltLength: flags["salt-length"],
+    });
+    const key = await importVaultPublicKey(
+      keyType,
+      publicKey,
+      keyVersion === undefined ? options : { ...options, keyVersion },
+    );
+    const valid = await verifyVaultSignature(key, input, signature);
+    printJson(process.stdout, { valid });
+    return valid ? EXIT_OK : EXIT_NEGATIVE;
+  },
+};
+
+function overview(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  );
+  return [
+    "Usage: npm run cli -- <command> [flags]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Run `npm run cli -- help <command>` for a command's flags.",
+  ].join("\n");
+}
+
+const help: Command = {
+  summary: "Show the commands, or one command's flags",
+  usage: "Usage: npm run cli -- help [command]",
+  async run(args) {
+    const name = args[0];
+    if (name === undefined) {
+      process.stdout.write(`${overview()}\n`);
+      return EXIT_OK;
+    }
+    const command = commands[name];
+    if (command === undefined || args.length > 1) {
+      throw new UsageError(`unknown command ${JSON.stringify(args.join(" "))}`);
+    }
+    process.stdout.write(`${command.usage}\n`);
+    return EXIT_OK;
+  },
+};
+
+/** Every command, by the name typed on the command line. */
+export const commands: Record<string, Command> = {
+  "verify-signature": verifySignature,
+  help,
+};
+
+// Errors that mean the invocation (flags, key, signature string) was wrong, not the answer.
+function isUsageFailure(error: unknown): error is Error {
+  return (
+    error instanceof UsageError ||
+    error instanceof SignatureFormatError ||
+    error instanceof SignatureOptionsError ||
+    error instanceof KeyFormatError
+  );
+}
+
+/** Runs one CLI invocation and returns its exit code; never throws. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h") {
+    process.stdout.write(`${overview()}\n`);
+    return EXIT_OK;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    printJson(process.stderr, { error: `unknown command ${JSON.stringify(name)}` });
+    process.stderr.write(`${overview()}\n`);
+    return EXIT_USAGE;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(`${command.usage}\n`);
+    return EXIT_OK;
+  }
+  try {
+    return await command.run(args);
+  } catch (error) {
+    if (isUsageFailure(error)) {
+      printJson(process.stderr, { error: error.message });
+      process.stderr.write(`${command.usage}\n`);
+      return EXIT_USAGE;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    printJson(process.stderr, { error: `unexpected failure: ${reason}` });
+    return EXIT_USAGE;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}
