@@ -20,8 +20,10 @@ async function freePort(): Promise<number> {
 const realVault = Boolean(process.env.VAULT_ADDR && process.env.VAULT_TOKEN);
 if (!realVault) {
   process.env.TRANSIT_TEST_PORT ??= String(await freePort());
-  process.env.TRANSIT_TEST_TOKEN ??= "test-root-token";
 }
+process.env.TRANSIT_TEST_TOKEN ??= "test-root-token";
+// A second development origin that tests may seal or slow down without disturbing the others.
+process.env.TRANSIT_FAILURE_PORT ??= String(await freePort());
 const vaultAddr = realVault
   ? String(process.env.VAULT_ADDR)
   : `http://127.0.0.1:${process.env.TRANSIT_TEST_PORT}`;
@@ -45,6 +47,8 @@ export default defineConfig({
                 TRANSIT_KEY: "licensing-test",
                 ADMIN_API_KEY: "test-admin-key-0123456789abcdef0123456789",
                 TEST_MIGRATIONS: migrations,
+                TEST_FAILURE_VAULT_ADDR: `http://127.0.0.1:${process.env.TRANSIT_FAILURE_PORT}`,
+                TEST_FAILURE_VAULT_TOKEN: process.env.TRANSIT_TEST_TOKEN,
               },
             },
           }),

@@ -1,7 +1,7 @@
 import type { VaultKeyType, VerificationKey } from "../crypto/verify.ts";
-import { importVaultPublicKey } from "../crypto/verify.ts";
+import { importVaultPublicKey, isVaultKeyType } from "../crypto/verify.ts";
 import type { TransitKey, VaultClient } from "../vault/client.ts";
-import { isSigningKeyType, signatureOptions } from "./profiles.ts";
+import { signatureOptions } from "./profiles.ts";
 import { loadPublicKeys, savePublicKeys } from "./store.ts";
 
 export interface SigningKey {
@@ -131,7 +131,7 @@ export class Keyring {
   async #refreshFromVault(): Promise<TransitKey> {
     const { db, vault, tenantId, keyName } = this.#options;
     const key = await vault.readKey(keyName);
-    if (!isSigningKeyType(key.type)) {
+    if (!isVaultKeyType(key.type)) {
       throw new KeyringError(`Transit key ${keyName} has type ${key.type}, which cannot sign licenses`);
     }
     await savePublicKeys(db, tenantId, key, new Date(this.#now()).toISOString());
@@ -149,7 +149,7 @@ export class Keyring {
   async #loadFromStore(): Promise<void> {
     const { db, tenantId, keyName } = this.#options;
     for (const row of await loadPublicKeys(db, tenantId, keyName)) {
-      if (isSigningKeyType(row.keyType)) {
+      if (isVaultKeyType(row.keyType)) {
         this.#remember(row.version, row.keyType, row.publicKey);
       }
     }
@@ -159,7 +159,10 @@ export class Keyring {
     if (this.#scope.verification.has(version)) {
       return;
     }
-    const imported = importVaultPublicKey(type, publicKey, signatureOptions(type));
+    const imported = importVaultPublicKey(type, publicKey, {
+      ...signatureOptions(type),
+      keyVersion: version,
+    });
     // A key that fails to import is dropped so that a later refresh can try again.
     imported.catch(() => this.#scope.verification.delete(version));
     this.#scope.verification.set(version, imported);

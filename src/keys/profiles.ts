@@ -1,5 +1,4 @@
 import type { SignatureOptions, VaultKeyType } from "../crypto/verify.ts";
-import { VAULT_KEY_TYPES } from "../crypto/verify.ts";
 import type { SignParams } from "../vault/client.ts";
 
 /**
@@ -24,10 +23,6 @@ function rsaProfile(): SignatureOptions {
     saltLength: "hash",
     marshalingAlgorithm: "jws",
   };
-}
-
-export function isSigningKeyType(type: string): type is VaultKeyType {
-  return (VAULT_KEY_TYPES as readonly string[]).includes(type);
 }
 
 export function signatureOptions(type: VaultKeyType): SignatureOptions {

@@ -1,3 +1,4 @@
+import { encodeBase64 } from "../crypto/encoding.ts";
 import { VaultError, vaultErrorFromResponse } from "./errors.ts";
 
 /** How requests reach Vault: the global fetch, or an mTLS certificate binding. */
@@ -70,7 +71,7 @@ export class VaultClient {
   async sign(keyName: string, input: Uint8Array, params: SignParams = {}): Promise<Signed> {
     const data = await this.#call("POST", `${this.#transit("sign", keyName)}`, {
       ...params,
-      input: toBase64(input),
+      input: encodeBase64(input),
     });
     return readSigned(data);
   }
@@ -83,7 +84,7 @@ export class VaultClient {
   ): Promise<BatchSignResult[]> {
     const data = await this.#call("POST", this.#transit("sign", keyName), {
       ...params,
-      batch_input: inputs.map((input) => ({ input: toBase64(input) })),
+      batch_input: inputs.map((input) => ({ input: encodeBase64(input) })),
     });
     const results = data.batch_results;
     if (!Array.isArray(results) || results.length !== inputs.length) {
@@ -239,12 +240,4 @@ async function readErrors(response: Response): Promise<string[]> {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) {
-    binary += String.fromCharCode(byte);
-  }
-  return btoa(binary);
 }

@@ -10,7 +10,8 @@ export const TEST_KEYS = [
 
 /**
  * Starts the development Transit origin on the port the config chose, unless the tests are
- * pointed at a real Vault, and creates the keys the tests use in either case.
+ * pointed at a real Vault, and creates the keys the tests use in either case. A second
+ * development origin, with the same keys, is the one failure tests seal and slow down.
  */
 export default async function setup(): Promise<() => Promise<void>> {
   const realAddr = process.env.VAULT_ADDR;
@@ -38,5 +39,21 @@ export default async function setup(): Promise<() => Promise<void>> {
     mount: "transit",
     keys: TEST_KEYS,
   });
-  return stop;
+
+  const failureToken = String(process.env.TRANSIT_TEST_TOKEN);
+  const failure = await startTransitServer({
+    host: "127.0.0.1",
+    port: Number(process.env.TRANSIT_FAILURE_PORT),
+    token: failureToken,
+  });
+  await provisionTransit({
+    addr: failure.url,
+    token: failureToken,
+    mount: "transit",
+    keys: [{ name: "licensing-test", type: "ed25519" }],
+  });
+
+  return async () => {
+    await Promise.all([stop(), failure.close()]);
+  };
 }
