@@ -14,7 +14,7 @@ CREATE TABLE licenses (
   suspended_at TEXT,
   revoke_at TEXT,
   revocation_reason TEXT,
-  superseded_by TEXT UNIQUE REFERENCES licenses (license_id),
+  superseded_by TEXT UNIQUE,
   updated_at TEXT NOT NULL,
   -- The request that last changed this row; lets a batch write the history entry of a change
   -- only when that change took place.
