@@ -37,6 +37,8 @@ const settingsSchema = z
     LICENSE_STATE_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     BATCH_ISSUE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
     LIST_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
+    RATE_LIMIT_ISSUE: z.coerce.number().int().min(1).default(300),
+    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   })
   .refine((s) => (s.CF_ACCESS_CLIENT_ID === undefined) === (s.CF_ACCESS_CLIENT_SECRET === undefined), {
     message: "CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET must be set together",
@@ -63,6 +65,8 @@ export interface Config {
   licenseStateCacheMs: number;
   batchIssueMax: number;
   listLimitMax: number;
+  /** Requests that sign or change licenses, per API key and window. */
+  issueRateLimit: { limit: number; windowSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -112,6 +116,7 @@ export function loadConfig(env: Env): Config {
     licenseStateCacheMs: s.LICENSE_STATE_CACHE_SECONDS * 1_000,
     batchIssueMax: s.BATCH_ISSUE_MAX,
     listLimitMax: s.LIST_LIMIT_MAX,
+    issueRateLimit: { limit: s.RATE_LIMIT_ISSUE, windowSeconds: s.RATE_LIMIT_WINDOW_SECONDS },
   };
   parsed.set(env, config);
   return config;

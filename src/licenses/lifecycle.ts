@@ -191,8 +191,11 @@ async function changeState(
     throw new ApiError("NOT_FOUND", `license ${licenseId} does not exist`);
   }
   if ((update?.meta.changes ?? 0) === 0) {
-    throw new ApiError("CONFLICT", `the license is ${stored.state.status}; nothing was changed`, {
-      details: { status: stored.state.status },
+    const { status } = stored.state;
+    // Suspending or reinstating a license that has run out would change nothing users notice.
+    const code = status === "expired" ? "EXPIRED_LICENSE" : "CONFLICT";
+    throw new ApiError(code, `the license is ${status}; nothing was changed`, {
+      details: { status },
     });
   }
   return view(stored);

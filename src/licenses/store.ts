@@ -244,14 +244,15 @@ export function stateChange(
       return db
         .prepare(
           `UPDATE licenses SET suspended_at = ?1, ${mark}
-           ${where} AND suspended_at IS NULL AND superseded_by IS NULL AND ${notRevoked}`,
+           ${where} AND suspended_at IS NULL AND superseded_by IS NULL AND ${notRevoked}
+             AND expires_at >= ?1`,
         )
         .bind(change.at, licenseId, change.tenantId, change.requestId);
     case "reinstate":
       return db
         .prepare(
           `UPDATE licenses SET suspended_at = NULL, ${mark}
-           ${where} AND suspended_at IS NOT NULL AND ${notRevoked}`,
+           ${where} AND suspended_at IS NOT NULL AND ${notRevoked} AND expires_at >= ?1`,
         )
         .bind(change.at, licenseId, change.tenantId, change.requestId);
   }

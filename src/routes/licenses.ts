@@ -1,6 +1,8 @@
 import { Hono } from "hono";
+import { every } from "hono/combine";
 import { createMiddleware } from "hono/factory";
 import { requireRole } from "../http/auth.ts";
+import { rateLimit } from "../http/rate-limit.ts";
 import type { AppEnv } from "../http/env.ts";
 import { actorOf, licenseContext, withBookmark } from "../http/services.ts";
 import { valid } from "../http/validation.ts";
@@ -25,7 +27,15 @@ import {
 } from "../licenses/schemas.ts";
 import { validateLicense } from "../licenses/validation.ts";
 
-const issuers = requireRole(["admin", "issuer"]);
+const issuers = every(
+  requireRole(["admin", "issuer"]),
+  // Signing costs a Vault call, so a runaway client must not be able to flood Vault.
+  rateLimit((config) => ({
+    name: "issue",
+    ...config.issueRateLimit,
+    onLimiterFailure: "closed",
+  })),
+);
 const readers = requireRole(["admin", "issuer", "reader"]);
 const anyRole = ["admin", "issuer", "reader", "validator"] as const;
 const keyOptional = requireRole(anyRole, { optional: true });

@@ -196,6 +196,22 @@ describe("suspension", () => {
   });
 });
 
+describe("expired licenses", () => {
+  it("cannot be suspended, but can still be revoked and renewed", async () => {
+    const license = await issue({ expires_at: new Date(Date.now() + 1_000).toISOString() });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const id = license.license_id;
+
+    expectError(await call("POST", "/license/suspend", { body: { license_id: id } }), 400, "EXPIRED_LICENSE");
+    const renewed = await call("POST", "/license/renew", {
+      body: { license_id: id, new_expires_at: daysFromNow(30) },
+    });
+    expectStatus(renewed, 201);
+    const listed = await call<{ status: string }>("GET", `/license/${id}`);
+    expect(listed.body.status).toBe("superseded");
+  });
+});
+
 describe("renewal", () => {
   it("issues a new license and supersedes the old one", async () => {
     const old = await issue({ modules: ["core"], metadata: { seats: 5, trial: true } });
