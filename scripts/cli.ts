@@ -1,11 +1,13 @@
 // Operator CLI: `npm run cli -- <command> [flags]`.
 //
+// verify-signature works offline; the commands in cli/service.ts call a running service.
+//
 // Exit codes: 0 success (for verify-signature: the signature is valid), 1 a definite negative
-// answer (the signature is invalid), 2 anything that prevented an answer. Failures print one
-// JSON line `{"error":"..."}` to stderr, followed by the command's usage for usage errors.
+// answer (the signature is invalid, the license does not validate), 2 anything that prevented
+// an answer, including an HTTP error from the service. Failures print one JSON line
+// `{"error":"..."}` to stderr (for HTTP errors, the service's error envelope), followed by the
+// command's usage for usage errors.
 
-import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { decodeBase64, EncodingError } from "../src/crypto/encoding.ts";
 import {
   importVaultPublicKey,
@@ -17,91 +19,20 @@ import {
   VAULT_KEY_TYPES,
   verifyVaultSignature,
 } from "../src/crypto/verify.ts";
+import {
+  type Command,
+  EXIT_NEGATIVE,
+  EXIT_OK,
+  EXIT_USAGE,
+  parseFlags,
+  printJson,
+  required,
+  UsageError,
+  valueOrFile,
+} from "./cli/common.ts";
+import { serviceCommands } from "./cli/service.ts";
 
-export interface Command {
-  /** One line shown in the command list. */
-  summary: string;
-  /** Full usage text, starting with the synopsis. */
-  usage: string;
-  /** Returns the process exit code. */
-  run(args: string[]): Promise<number>;
-}
-
-/** An error caused by the invocation rather than by the thing being checked. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-export const EXIT_OK = 0;
-export const EXIT_NEGATIVE = 1;
-export const EXIT_USAGE = 2;
-
-function printJson(stream: NodeJS.WriteStream, value: unknown): void {
-  stream.write(`${JSON.stringify(value)}\n`);
-}
-
-/** Parses `--name value` flags, turning parseArgs failures into UsageError. */
-function parseFlags<const Names extends string>(
-  args: string[],
-  names: readonly Names[],
-): Partial<Record<Names, string>> {
-  const options: Record<string, { type: "string" }> = {};
-  for (const name of names) {
-    options[name] = { type: "string" };
-  }
-  // Every flag takes a value, and PEM keys start with dashes, which parseArgs would otherwise
-  // mistake for a missing value; the `--name=value` form is never ambiguous.
-  const joined: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? "";
-    const next = args[i + 1];
-    if (arg.startsWith("--") && !arg.includes("=") && next !== undefined) {
-      joined.push(`${arg}=${next}`);
-      i++;
-    } else {
-      joined.push(arg);
-    }
-  }
-  try {
-    const { values } = parseArgs({
-      args: joined,
-      options,
-      strict: true,
-      allowPositionals: false,
-    });
-    const flags: Partial<Record<Names, string>> = {};
-    for (const name of names) {
-      const value = values[name];
-      if (typeof value === "string") {
-        flags[name] = value;
-      }
-    }
-    return flags;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
-function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === "") {
-    throw new UsageError(`missing required flag --${flag}`);
-  }
-  return value;
-}
-
-/** Reads `@path` arguments from the file, so keys need no shell quoting. */
-async function valueOrFile(value: string, flag: string): Promise<string> {
-  if (!value.startsWith("@")) {
-    return value;
-  }
-  const path = value.slice(1);
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`cannot read --${flag} file ${JSON.stringify(path)}: ${reason}`);
-  }
-}
+export { type Command, EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, UsageError } from "./cli/common.ts";
 
 const VERIFY_FLAGS = [
   "key-type",
@@ -190,6 +121,8 @@ function overview(): string {
     "Commands:",
     ...lines,
     "",
+    "Commands that call the service also take --url (default $LICENSE_API_URL),",
+    "--api-key (default $LICENSE_API_KEY), --timeout and --pretty.",
     "Run `npm run cli -- help <command>` for a command's flags.",
   ].join("\n");
 }
@@ -215,6 +148,7 @@ const help: Command = {
 /** Every command, by the name typed on the command line. */
 export const commands: Record<string, Command> = {
   "verify-signature": verifySignature,
+  ...serviceCommands,
   help,
 };
 

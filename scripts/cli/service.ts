@@ -1,0 +1,490 @@
+// CLI commands that call a running license service over HTTP. Each command only turns its flags
+// into one request; `callService` owns the wire: headers, timeout, JSON, output and exit codes.
+
+import { text } from "node:stream/consumers";
+import { parseInstant } from "../../src/licenses/dates.ts";
+import { LICENSE_STATUSES } from "../../src/licenses/schemas.ts";
+import {
+  type Command,
+  EXIT_NEGATIVE,
+  EXIT_OK,
+  EXIT_USAGE,
+  type Flags,
+  parseFlags,
+  printJson,
+  required,
+  UsageError,
+  valueOrFile,
+} from "./common.ts";
+
+const DEFAULT_URL = "http://127.0.0.1:8787";
+const DEFAULT_TIMEOUT_SECONDS = 30;
+
+const CONNECTION_FLAGS = ["url", "api-key", "timeout"] as const;
+const SWITCHES = ["pretty"] as const;
+
+const CONNECTION_USAGE = `Connection:
+  --url URL                    the service (default $LICENSE_API_URL, else ${DEFAULT_URL})
+  --api-key KEY                sent as Authorization: Bearer KEY (default $LICENSE_API_KEY)
+  --timeout SECONDS            how long to wait for the answer (default ${DEFAULT_TIMEOUT_SECONDS})
+  --pretty                     indent the JSON printed on stdout
+
+The service's JSON answer goes to stdout. HTTP errors print the service's error envelope on
+stderr and exit 2, as do bad flags and an unreachable service.`;
+
+interface Connection {
+  /** Without a trailing slash, so request paths append directly. */
+  baseUrl: string;
+  apiKey: string | undefined;
+  timeoutMs: number;
+  pretty: boolean;
+}
+
+interface ServiceCall {
+  method: "GET" | "POST";
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  /** Non-2xx statuses whose body is still the answer, printed on stdout (exit 2 all the same). */
+  answerStatuses?: readonly number[];
+  /** Whether a 2xx answer is a definite "no", which exits 1. */
+  isNegative?: (body: unknown) => boolean;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function connectionOf(flags: Flags<(typeof CONNECTION_FLAGS)[number], "pretty">): Connection {
+  const urlText = nonEmpty(flags.url) ?? nonEmpty(process.env.LICENSE_API_URL) ?? DEFAULT_URL;
+  let url: URL;
+  try {
+    url = new URL(urlText);
+  } catch {
+    throw new UsageError(`--url is not a URL: ${JSON.stringify(urlText)}`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
+    throw new UsageError(`--url must be an http(s) URL without query or fragment, got ${urlText}`);
+  }
+  let timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1_000;
+  const timeoutText = flags.timeout;
+  if (timeoutText !== undefined) {
+    const seconds = /^[0-9]+(\.[0-9]+)?$/.test(timeoutText) ? Number(timeoutText) : 0;
+    if (seconds <= 0) {
+      throw new UsageError(`--timeout must be a positive number of seconds, got ${timeoutText}`);
+    }
+    timeoutMs = Math.max(1, Math.round(seconds * 1_000));
+  }
+  // An explicit empty --api-key sends no key even when LICENSE_API_KEY is set.
+  const apiKey = flags["api-key"] ?? process.env.LICENSE_API_KEY;
+  return {
+    baseUrl: url.href.replace(/\/+$/, ""),
+    apiKey: nonEmpty(apiKey),
+    timeoutMs,
+    pretty: flags.pretty === true,
+  };
+}
+
+function describeFailure(error: unknown, url: URL, timeoutMs: number): string {
+  if (error instanceof Error && error.name === "TimeoutError") {
+    return `no answer from ${url.origin} within ${timeoutMs / 1_000} s`;
+  }
+  // fetch reports network failures as "fetch failed" with the socket error as the cause.
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return `cannot reach the service at ${url.origin}: ${reason}`;
+}
+
+/** Sends one request, prints the answer or the error, and returns the exit code. */
+async function callService(connection: Connection, call: ServiceCall): Promise<number> {
+  const url = new URL(`${connection.baseUrl}${call.path}`);
+  for (const [name, value] of Object.entries(call.query ?? {})) {
+    if (value !== undefined) {
+      url.searchParams.set(name, value);
+    }
+  }
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (connection.apiKey !== undefined) {
+    headers.Authorization = `Bearer ${connection.apiKey}`;
+  }
+  if (call.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+  }
+
+  let status: number;
+  let bodyText: string;
+  try {
+    const response = await fetch(url, {
+      method: call.method,
+      headers,
+      ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+      signal: AbortSignal.timeout(connection.timeoutMs),
+    });
+    status = response.status;
+    bodyText = await response.text();
+  } catch (error) {
+    printJson(process.stderr, { error: describeFailure(error, url, connection.timeoutMs) });
+    return EXIT_USAGE;
+  }
+
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    // Typically a proxy or a wrong --url answering with HTML; show the start of what came back.
+    printJson(process.stderr, {
+      error: `${call.method} ${url.pathname} answered HTTP ${status} with a body that is not JSON`,
+      status,
+      body: bodyText.slice(0, 500),
+    });
+    return EXIT_USAGE;
+  }
+
+  const ok = status >= 200 && status < 300;
+  if (ok || call.answerStatuses?.includes(status)) {
+    process.stdout.write(`${JSON.stringify(body, null, connection.pretty ? 2 : undefined)}\n`);
+    if (!ok) {
+      return EXIT_USAGE;
+    }
+    return call.isNegative?.(body) ? EXIT_NEGATIVE : EXIT_OK;
+  }
+  // The service's envelope already carries `error`; anything else is wrapped to keep that shape.
+  const envelope =
+    isRecord(body) && typeof body.error === "string"
+      ? body
+      : { error: `${call.method} ${url.pathname} answered HTTP ${status}`, status, body };
+  printJson(process.stderr, envelope);
+  return EXIT_USAGE;
+}
+
+let stdinTaken = false;
+
+/** Reads a flag's text: inline, `@path` for a file, or `-` for stdin. */
+async function flagText(value: string, flag: string): Promise<string> {
+  if (value !== "-") {
+    return await valueOrFile(value, flag);
+  }
+  if (stdinTaken) {
+    throw new UsageError(`only one flag can read stdin, and --${flag} is the second`);
+  }
+  stdinTaken = true;
+  return await text(process.stdin);
+}
+
+async function jsonFlag(value: string, flag: string): Promise<unknown> {
+  const source = await flagText(value, flag);
+  try {
+    return JSON.parse(source);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`--${flag} is not valid JSON: ${reason}`);
+  }
+}
+
+async function objectFlag(value: string, flag: string): Promise<Record<string, unknown>> {
+  const parsed = await jsonFlag(value, flag);
+  if (!isRecord(parsed)) {
+    throw new UsageError(`--${flag} must be a JSON object`);
+  }
+  return parsed;
+}
+
+/** A license, or the output of issue, renew or show, all of which wrap it as `license`. */
+async function licenseFlag(value: string): Promise<Record<string, unknown>> {
+  const parsed = await objectFlag(value, "license");
+  const inner = parsed.license;
+  return !("signature" in parsed) && isRecord(inner) ? inner : parsed;
+}
+
+/** `a,b` as a list; an empty value is the empty list. */
+function listFlag(value: string, flag: string): string[] {
+  if (value.trim() === "") {
+    return [];
+  }
+  const items = value.split(",").map((item) => item.trim());
+  if (items.includes("")) {
+    throw new UsageError(`--${flag} has an empty name in ${JSON.stringify(value)}`);
+  }
+  return items;
+}
+
+/** Checked with the service's own date rules, so typos fail before anything is sent. */
+function dateFlag(value: string, flag: string): string {
+  if (parseInstant(value, false) === undefined) {
+    throw new UsageError(
+      `--${flag} must be a date (YYYY-MM-DD) or RFC 3339 timestamp, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function optionalDate(value: string | undefined, flag: string): string | undefined {
+  return value === undefined ? undefined : dateFlag(value, flag);
+}
+
+function countFlag(value: string | undefined, flag: string): string | undefined {
+  if (value !== undefined && !/^[1-9][0-9]*$/.test(value)) {
+    throw new UsageError(`--${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Copies the defined entries only: the service's request schemas are strict about fields. */
+function defined(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+interface ServiceCommandSpec<Names extends string> {
+  summary: string;
+  usage: string;
+  flags: readonly Names[];
+  request(flags: Partial<Record<Names, string>>): ServiceCall | Promise<ServiceCall>;
+}
+
+function serviceCommand<const Names extends string>(spec: ServiceCommandSpec<Names>): Command {
+  return {
+    summary: spec.summary,
+    usage: `${spec.usage}\n\n${CONNECTION_USAGE}`,
+    async run(args) {
+      const flags = parseFlags(args, [...spec.flags, ...CONNECTION_FLAGS], SWITCHES);
+      const connection = connectionOf(flags);
+      const call = await spec.request(flags);
+      return await callService(connection, call);
+    },
+  };
+}
+
+const health = serviceCommand({
+  summary: "Ask the service whether it can issue and validate licenses",
+  usage: `Usage: npm run cli -- health
+
+GET /health. Exits 0 when the service reports ok; a degraded service (HTTP 503) still prints
+its report on stdout, and exits 2.`,
+  flags: [],
+  request: () => ({ method: "GET", path: "/health", answerStatuses: [503] }),
+});
+
+const issue = serviceCommand({
+  summary: "Issue and sign a license",
+  usage: `Usage: npm run cli -- issue --customer C --modules a,b --expires-at DATE [options]
+
+  --customer C                 who the license is for
+  --modules a,b                licensed modules, comma-separated ("" for none)
+  --expires-at DATE            YYYY-MM-DD (end of that day, UTC) or an RFC 3339 timestamp
+  --not-before DATE            start of validity (default: now)
+  --metadata JSON|@FILE|-      a JSON object stored in the license, e.g. '{"seats":5}'
+
+POST /license/issue. Prints {"success":true,"license":{...}}.`,
+  flags: ["customer", "modules", "expires-at", "not-before", "metadata"],
+  async request(flags) {
+    const customer = required(flags.customer, "customer");
+    const modulesText = flags.modules;
+    if (modulesText === undefined) {
+      throw new UsageError('missing required flag --modules (use --modules "" for none)');
+    }
+    const modules = listFlag(modulesText, "modules");
+    const expiresAt = dateFlag(required(flags["expires-at"], "expires-at"), "expires-at");
+    const notBefore = optionalDate(flags["not-before"], "not-before");
+    const metadata =
+      flags.metadata === undefined ? undefined : await objectFlag(flags.metadata, "metadata");
+    return {
+      method: "POST",
+      path: "/license/issue",
+      body: defined({
+        customer,
+        modules,
+        expires_at: expiresAt,
+        metadata,
+        not_before: notBefore,
+      }),
+    };
+  },
+});
+
+const validate = serviceCommand({
+  summary: "Check a license with the service: signature, dates, status, module",
+  usage: `Usage: npm run cli -- validate --license JSON|@FILE|- [--module M]
+
+  --license JSON|@FILE|-       the license object, inline, from a file, or from stdin; the
+                               output of issue, renew or show is accepted as well
+  --module M                   also require this module to be licensed
+
+POST /license/validate. Prints the validation answer; exits 0 when it is valid, 1 when not.`,
+  flags: ["license", "module"],
+  async request(flags) {
+    const license = await licenseFlag(required(flags.license, "license"));
+    return {
+      method: "POST",
+      path: "/license/validate",
+      body: defined({ license, module: nonEmpty(flags.module) }),
+      isNegative: (body) => !isRecord(body) || body.valid !== true,
+    };
+  },
+});
+
+const renew = serviceCommand({
+  summary: "Issue a renewed license that supersedes the old one",
+  usage: `Usage: npm run cli -- renew (--license JSON|@FILE|- | --license-id ID) --expires-at DATE
+         [options]
+
+  --license JSON|@FILE|-       the license to renew (the output of issue or show works too)
+  --license-id ID              or the id of a license the service holds
+  --expires-at DATE            the new expiry: YYYY-MM-DD or an RFC 3339 timestamp
+  --add-modules a,b            modules to add to the renewed license
+  --metadata-updates JSON|@FILE|-
+                               a JSON object merged into the metadata; null removes a key
+
+POST /license/renew. Prints {"success":true,"license":{...}}.`,
+  flags: ["license", "license-id", "expires-at", "add-modules", "metadata-updates"],
+  async request(flags) {
+    const licenseText = nonEmpty(flags.license);
+    const licenseId = nonEmpty(flags["license-id"]);
+    if ((licenseText === undefined) === (licenseId === undefined)) {
+      throw new UsageError("give either --license or --license-id, not both");
+    }
+    const expiresAt = dateFlag(required(flags["expires-at"], "expires-at"), "expires-at");
+    const addModules = flags["add-modules"];
+    const updates = flags["metadata-updates"];
+    return {
+      method: "POST",
+      path: "/license/renew",
+      body: defined({
+        license: licenseText === undefined ? undefined : await licenseFlag(licenseText),
+        license_id: licenseId,
+        new_expires_at: expiresAt,
+        extend_modules: addModules === undefined ? undefined : listFlag(addModules, "add-modules"),
+        metadata_updates:
+          updates === undefined ? undefined : await objectFlag(updates, "metadata-updates"),
+      }),
+    };
+  },
+});
+
+const revoke = serviceCommand({
+  summary: "Revoke a license for good",
+  usage: `Usage: npm run cli -- revoke --license-id ID --reason R [--effective-date DATE]
+
+  --license-id ID              the license to revoke
+  --reason R                   why, kept in the license history
+  --effective-date DATE        when the revocation takes effect (default: now)
+
+POST /license/revoke.`,
+  flags: ["license-id", "reason", "effective-date"],
+  request: (flags) => ({
+    method: "POST",
+    path: "/license/revoke",
+    body: defined({
+      license_id: required(flags["license-id"], "license-id"),
+      reason: required(flags.reason, "reason"),
+      effective_date: optionalDate(flags["effective-date"], "effective-date"),
+    }),
+  }),
+});
+
+function stateChange(action: "suspend" | "reinstate", summary: string): Command {
+  return serviceCommand({
+    summary,
+    usage: `Usage: npm run cli -- ${action} --license-id ID [--reason R]
+
+  --license-id ID              the license to ${action}
+  --reason R                   why, kept in the license history
+
+POST /license/${action}.`,
+    flags: ["license-id", "reason"],
+    request: (flags) => ({
+      method: "POST",
+      path: `/license/${action}`,
+      body: defined({
+        license_id: required(flags["license-id"], "license-id"),
+        reason: nonEmpty(flags.reason),
+      }),
+    }),
+  });
+}
+
+const list = serviceCommand({
+  summary: "List licenses, newest first",
+  usage: `Usage: npm run cli -- list [options]
+
+  --customer C                 only this customer's licenses
+  --status S                   ${LICENSE_STATUSES.join(" | ")}
+  --limit N                    licenses per page
+  --page N                     page number, from 1
+  --cursor X                   continue from a previous answer's next_cursor
+
+GET /license/list.`,
+  flags: ["customer", "status", "limit", "page", "cursor"],
+  request(flags) {
+    const status = nonEmpty(flags.status);
+    if (status !== undefined && !LICENSE_STATUSES.some((known) => known === status)) {
+      throw new UsageError(
+        `--status must be one of ${LICENSE_STATUSES.join(", ")}, got ${JSON.stringify(status)}`,
+      );
+    }
+    return {
+      method: "GET",
+      path: "/license/list",
+      query: {
+        customer: nonEmpty(flags.customer),
+        status,
+        limit: countFlag(flags.limit, "limit"),
+        page: countFlag(flags.page, "page"),
+        cursor: nonEmpty(flags.cursor),
+      },
+    };
+  },
+});
+
+const show = serviceCommand({
+  summary: "Show one license with its status and history",
+  usage: `Usage: npm run cli -- show --license-id ID
+
+GET /license/:id.`,
+  flags: ["license-id"],
+  request: (flags) => ({
+    method: "GET",
+    path: `/license/${encodeURIComponent(required(flags["license-id"], "license-id"))}`,
+  }),
+});
+
+const batchIssue = serviceCommand({
+  summary: "Issue many licenses from a JSON file",
+  usage: `Usage: npm run cli -- batch-issue --file FILE|-
+
+  --file FILE|-                a JSON array of issue requests (as for issue, with snake_case
+                               fields), or a whole {"licenses":[...]} body; - reads stdin
+
+POST /license/batch/issue. Prints {"success","issued","failed","results"}; the exit code is 0
+whenever the service answers 2xx, so check "failed" for per-license errors.`,
+  flags: ["file"],
+  async request(flags) {
+    const file = required(flags.file, "file");
+    const parsed = await jsonFlag(file === "-" ? file : `@${file}`, "file");
+    const body = Array.isArray(parsed) ? { licenses: parsed } : parsed;
+    if (!isRecord(body) || !Array.isArray(body.licenses)) {
+      throw new UsageError('--file must hold a JSON array or a {"licenses":[...]} object');
+    }
+    if (body.licenses.length === 0) {
+      throw new UsageError("--file holds no licenses");
+    }
+    return { method: "POST", path: "/license/batch/issue", body };
+  },
+});
+
+/** The HTTP commands, by the name typed on the command line. */
+export const serviceCommands: Record<string, Command> = {
+  health,
+  issue,
+  validate,
+  renew,
+  revoke,
+  suspend: stateChange("suspend", "Suspend a license until it is reinstated"),
+  reinstate: stateChange("reinstate", "Lift a suspension"),
+  list,
+  show,
+  "batch-issue": batchIssue,
+};

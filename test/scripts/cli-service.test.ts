@@ -1,0 +1,698 @@
+// The CLI's wire behaviour against a stand-in service: what each command sends, what it prints
+// and how it exits. The real service's answers are tested with the Worker itself.
+
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "scripts", "cli.ts");
+const API_KEY = "test-key-0123456789";
+
+interface Recorded {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+interface Reply {
+  status: number;
+  /** Sent as JSON unless it is already a string. */
+  body: unknown;
+  /** Leave the request unanswered, to exercise the client timeout. */
+  hang?: boolean;
+}
+
+let server: Server;
+let baseUrl = "";
+let requests: Recorded[] = [];
+let reply: Reply = { status: 200, body: {} };
+const hanging: ServerResponse[] = [];
+let dir = "";
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const url = new URL(request.url ?? "/", "http://stand-in");
+      requests.push({
+        method: request.method ?? "",
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
+      if (reply.hang) {
+        hanging.push(response);
+        return;
+      }
+      const body = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+      response.writeHead(reply.status, { "Content-Type": "application/json" }).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") {
+    throw new Error("the stand-in service has no port");
+  }
+  baseUrl = `http://127.0.0.1:${address.port}`;
+  dir = await mkdtemp(join(tmpdir(), "cli-service-test-"));
+});
+
+afterAll(async () => {
+  for (const response of hanging) {
+    response.destroy();
+  }
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  requests = [];
+  reply = { status: 200, body: {} };
+});
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface RunOptions {
+  stdin?: string;
+  env?: Record<string, string | undefined>;
+}
+
+function runCli(args: string[], options: RunOptions = {}): Promise<Result> {
+  // Always set, so that LICENSE_API_* variables in the developer's shell cannot leak in; spawn
+  // leaves out variables whose value is undefined.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LICENSE_API_URL: baseUrl,
+    LICENSE_API_KEY: API_KEY,
+    ...options.env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? "");
+  });
+}
+
+async function tempFile(name: string, content: unknown): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+/** The only request the CLI sent. */
+function onlyRequest(): Recorded {
+  expect(requests).toHaveLength(1);
+  const [request] = requests;
+  if (request === undefined) {
+    throw new Error("no request recorded");
+  }
+  return request;
+}
+
+function firstStderrLine(result: Result): unknown {
+  const [first = ""] = result.stderr.split("\n");
+  return JSON.parse(first);
+}
+
+const LICENSE_ID = "lic_01j9z3k8x2m4n6p8r0t2v4x6z8";
+const LICENSE = {
+  license_id: LICENSE_ID,
+  customer: "Acme",
+  modules: ["core", "reports"],
+  issued_at: "2025-01-01T00:00:00.000Z",
+  expires_at: "2026-12-31T23:59:59.999Z",
+  metadata: { seats: 5 },
+  issuer: "license-authority",
+  version: 1,
+  key_version: 1,
+  signature: "vault:v1:c2lnbmF0dXJl",
+};
+const ISSUED = { success: true, license: LICENSE };
+const VIEW = {
+  license: LICENSE,
+  status: "active",
+  revoked_at: null,
+  revocation_reason: null,
+  suspended_at: null,
+  superseded_by: null,
+};
+const VALID = {
+  valid: true,
+  code: "VALID",
+  signature_valid: true,
+  expired: false,
+  days_until_expiry: 300,
+  license: LICENSE,
+  validation_timestamp: "2025-03-06T00:00:00.000Z",
+};
+const REVOKED = { ...VALID, valid: false, code: "REVOKED" };
+const HEALTH = { status: "ok", can_issue: true, can_validate: true, api_version: "1" };
+const DEGRADED = { ...HEALTH, status: "degraded", can_issue: false };
+const STATE = { success: true, license_id: LICENSE_ID, status: "suspended" };
+const PAGE = { licenses: [VIEW], page: 2, limit: 10, has_more: false, next_cursor: null };
+const BATCH = {
+  success: false,
+  issued: 1,
+  failed: 1,
+  results: [
+    { success: true, license: LICENSE },
+    { success: false, error: "bad" },
+  ],
+};
+const BATCH_ITEMS = [
+  { customer: "Acme", modules: ["core"], expires_at: "2026-12-31" },
+  { customer: "Globex", modules: [], expires_at: "2026-06-30" },
+];
+
+interface WireCase {
+  name: string;
+  /** Files are created before the run; `{dir}` in args is replaced by their directory. */
+  files?: Record<string, unknown>;
+  args: string[];
+  stdin?: string;
+  reply: Reply;
+  method: "GET" | "POST";
+  path: string;
+  query?: Record<string, string>;
+  /** The JSON body sent; undefined for none. */
+  body?: unknown;
+  code: number;
+}
+
+const WIRE_CASES: WireCase[] = [
+  {
+    name: "health when ok",
+    args: ["health"],
+    reply: { status: 200, body: HEALTH },
+    method: "GET",
+    path: "/health",
+    code: 0,
+  },
+  {
+    name: "health when degraded still prints the report",
+    args: ["health"],
+    reply: { status: 503, body: DEGRADED },
+    method: "GET",
+    path: "/health",
+    code: 2,
+  },
+  {
+    name: "issue with every flag",
+    args: [
+      "issue",
+      "--customer",
+      "Acme",
+      "--modules",
+      "core, reports",
+      "--expires-at",
+      "2026-12-31",
+      "--metadata",
+      '{"seats":5}',
+      "--not-before",
+      "2025-01-01T00:00:00Z",
+    ],
+    reply: { status: 201, body: ISSUED },
+    method: "POST",
+    path: "/license/issue",
+    body: {
+      customer: "Acme",
+      modules: ["core", "reports"],
+      expires_at: "2026-12-31",
+      metadata: { seats: 5 },
+      not_before: "2025-01-01T00:00:00Z",
+    },
+    code: 0,
+  },
+  {
+    name: 'issue with --modules "" and metadata from a file',
+    files: { "metadata.json": { plan: "team" } },
+    args: [
+      "issue",
+      "--customer",
+      "Acme",
+      "--modules",
+      "",
+      "--expires-at",
+      "2026-12-31",
+      "--metadata",
+      "@{dir}/metadata.json",
+    ],
+    reply: { status: 201, body: ISSUED },
+    method: "POST",
+    path: "/license/issue",
+    body: { customer: "Acme", modules: [], expires_at: "2026-12-31", metadata: { plan: "team" } },
+    code: 0,
+  },
+  {
+    name: "validate an inline license for a module",
+    args: ["validate", "--license", JSON.stringify(LICENSE), "--module", "reports"],
+    reply: { status: 200, body: VALID },
+    method: "POST",
+    path: "/license/validate",
+    body: { license: LICENSE, module: "reports" },
+    code: 0,
+  },
+  {
+    name: "validate answering valid: false",
+    args: ["validate", "--license", JSON.stringify(LICENSE)],
+    reply: { status: 200, body: REVOKED },
+    method: "POST",
+    path: "/license/validate",
+    body: { license: LICENSE },
+    code: 1,
+  },
+  {
+    name: "validate the output of issue, read from a file",
+    files: { "issued.json": ISSUED },
+    args: ["validate", "--license", "@{dir}/issued.json"],
+    reply: { status: 200, body: VALID },
+    method: "POST",
+    path: "/license/validate",
+    body: { license: LICENSE },
+    code: 0,
+  },
+  {
+    name: "validate the output of show, read from stdin",
+    args: ["validate", "--license", "-"],
+    stdin: JSON.stringify(VIEW),
+    reply: { status: 200, body: VALID },
+    method: "POST",
+    path: "/license/validate",
+    body: { license: LICENSE },
+    code: 0,
+  },
+  {
+    name: "renew by id with modules and metadata updates",
+    args: [
+      "renew",
+      "--license-id",
+      LICENSE_ID,
+      "--expires-at",
+      "2027-12-31",
+      "--add-modules",
+      "audit,export",
+      "--metadata-updates",
+      '{"seats":10,"trial":null}',
+    ],
+    reply: { status: 201, body: ISSUED },
+    method: "POST",
+    path: "/license/renew",
+    body: {
+      license_id: LICENSE_ID,
+      new_expires_at: "2027-12-31",
+      extend_modules: ["audit", "export"],
+      metadata_updates: { seats: 10, trial: null },
+    },
+    code: 0,
+  },
+  {
+    name: "renew a license read from a file",
+    files: { "license.json": LICENSE },
+    args: ["renew", "--license", "@{dir}/license.json", "--expires-at", "2027-12-31"],
+    reply: { status: 201, body: ISSUED },
+    method: "POST",
+    path: "/license/renew",
+    body: { license: LICENSE, new_expires_at: "2027-12-31" },
+    code: 0,
+  },
+  {
+    name: "revoke with an effective date",
+    args: [
+      "revoke",
+      "--license-id",
+      LICENSE_ID,
+      "--reason",
+      "chargeback",
+      "--effective-date",
+      "2025-04-01",
+    ],
+    reply: { status: 200, body: { ...STATE, status: "revoked" } },
+    method: "POST",
+    path: "/license/revoke",
+    body: { license_id: LICENSE_ID, reason: "chargeback", effective_date: "2025-04-01" },
+    code: 0,
+  },
+  {
+    name: "suspend with a reason",
+    args: ["suspend", "--license-id", LICENSE_ID, "--reason", "unpaid"],
+    reply: { status: 200, body: STATE },
+    method: "POST",
+    path: "/license/suspend",
+    body: { license_id: LICENSE_ID, reason: "unpaid" },
+    code: 0,
+  },
+  {
+    name: "reinstate without a reason",
+    args: ["reinstate", "--license-id", LICENSE_ID],
+    reply: { status: 200, body: { ...STATE, status: "active" } },
+    method: "POST",
+    path: "/license/reinstate",
+    body: { license_id: LICENSE_ID },
+    code: 0,
+  },
+  {
+    name: "list with every filter",
+    args: [
+      "list",
+      "--customer",
+      "Acme Corp",
+      "--status",
+      "suspended",
+      "--limit",
+      "10",
+      "--page",
+      "2",
+      "--cursor",
+      "WyIyMDI1Il0",
+    ],
+    reply: { status: 200, body: PAGE },
+    method: "GET",
+    path: "/license/list",
+    query: {
+      customer: "Acme Corp",
+      status: "suspended",
+      limit: "10",
+      page: "2",
+      cursor: "WyIyMDI1Il0",
+    },
+    code: 0,
+  },
+  {
+    name: "list without filters",
+    args: ["list"],
+    reply: { status: 200, body: PAGE },
+    method: "GET",
+    path: "/license/list",
+    code: 0,
+  },
+  {
+    name: "show",
+    args: ["show", "--license-id", LICENSE_ID],
+    reply: { status: 200, body: { ...VIEW, history: [] } },
+    method: "GET",
+    path: `/license/${LICENSE_ID}`,
+    code: 0,
+  },
+  {
+    name: "batch-issue from an array",
+    files: { "batch.json": BATCH_ITEMS },
+    args: ["batch-issue", "--file", "{dir}/batch.json"],
+    reply: { status: 201, body: BATCH },
+    method: "POST",
+    path: "/license/batch/issue",
+    body: { licenses: BATCH_ITEMS },
+    code: 0,
+  },
+  {
+    name: "batch-issue from a whole body on stdin",
+    args: ["batch-issue", "--file", "-"],
+    stdin: JSON.stringify({ licenses: BATCH_ITEMS }),
+    reply: { status: 201, body: BATCH },
+    method: "POST",
+    path: "/license/batch/issue",
+    body: { licenses: BATCH_ITEMS },
+    code: 0,
+  },
+];
+
+async function prepare(files: Record<string, unknown> | undefined, args: string[]) {
+  for (const [name, content] of Object.entries(files ?? {})) {
+    await tempFile(name, content);
+  }
+  return args.map((arg) => arg.replace("{dir}", dir));
+}
+
+describe("service commands on the wire", () => {
+  it.each(WIRE_CASES.map((c) => [c.name, c] as const))("%s", async (_, c) => {
+    reply = c.reply;
+    const args = await prepare(c.files, c.args);
+    const result = await runCli(args, c.stdin === undefined ? {} : { stdin: c.stdin });
+
+    const request = onlyRequest();
+    expect(request.method).toBe(c.method);
+    expect(request.path).toBe(c.path);
+    expect(request.query).toEqual(c.query ?? {});
+    expect(request.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(request.headers.accept).toBe("application/json");
+    if (c.body === undefined) {
+      expect(request.body).toBe("");
+    } else {
+      expect(request.headers["content-type"]).toBe("application/json");
+      expect(JSON.parse(request.body)).toEqual(c.body);
+    }
+
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(`${JSON.stringify(c.reply.body)}\n`);
+    expect(result.code).toBe(c.code);
+  });
+
+  it("indents the answer with --pretty", async () => {
+    reply = { status: 200, body: HEALTH };
+    const result = await runCli(["health", "--pretty"]);
+    expect(result.stdout).toBe(`${JSON.stringify(HEALTH, null, 2)}\n`);
+    expect(result.code).toBe(0);
+  });
+
+  it("prefers --url and --api-key over the environment", async () => {
+    reply = { status: 200, body: HEALTH };
+    const result = await runCli(["health", "--url", `${baseUrl}/`, "--api-key", "flag-key"], {
+      env: { LICENSE_API_URL: "http://127.0.0.1:9/unused", LICENSE_API_KEY: "env-key" },
+    });
+    expect(result.code).toBe(0);
+    const request = onlyRequest();
+    expect(request.path).toBe("/health");
+    expect(request.headers.authorization).toBe("Bearer flag-key");
+  });
+
+  it("keeps a path prefix in the service URL", async () => {
+    reply = { status: 200, body: PAGE };
+    const result = await runCli(["list", "--limit", "5"], {
+      env: { LICENSE_API_URL: `${baseUrl}/api/` },
+    });
+    expect(result.code).toBe(0);
+    const request = onlyRequest();
+    expect(request.path).toBe("/api/license/list");
+    expect(request.query).toEqual({ limit: "5" });
+  });
+
+  it("sends no Authorization header without a key", async () => {
+    reply = { status: 200, body: VALID };
+    const result = await runCli(["validate", "--license", JSON.stringify(LICENSE)], {
+      env: { LICENSE_API_KEY: undefined },
+    });
+    expect(result.code).toBe(0);
+    expect(onlyRequest().headers.authorization).toBeUndefined();
+  });
+});
+
+describe("service errors exit 2", () => {
+  const envelope = (status: number, code: string) => ({
+    status,
+    body: {
+      error: `stand-in ${code}`,
+      code,
+      details: code === "INVALID_LICENSE" ? { issues: [{ path: "expires_at" }] } : null,
+      timestamp: "2025-03-06T00:00:00.000Z",
+      request_id: "req_0123",
+    },
+  });
+
+  it.each([
+    ["issue", ["issue", "--customer", "A", "--modules", "a", "--expires-at", "2026-12-31"]],
+    ["validate", ["validate", "--license", "{}"]],
+    ["revoke", ["revoke", "--license-id", LICENSE_ID, "--reason", "r"]],
+    ["show", ["show", "--license-id", LICENSE_ID]],
+    ["list", ["list"]],
+  ])("%s prints the error envelope on stderr", async (_, args) => {
+    for (const answer of [
+      envelope(400, "INVALID_LICENSE"),
+      envelope(401, "UNAUTHORIZED"),
+      envelope(404, "NOT_FOUND"),
+      envelope(409, "CONFLICT"),
+      envelope(502, "VAULT_ERROR"),
+    ]) {
+      reply = answer;
+      const result = await runCli(args);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toBe(`${JSON.stringify(answer.body)}\n`);
+    }
+  });
+
+  it("for a body that is not JSON", async () => {
+    reply = { status: 502, body: "<html>Bad Gateway</html>" };
+    const result = await runCli(["health"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(firstStderrLine(result)).toEqual({
+      error: "GET /health answered HTTP 502 with a body that is not JSON",
+      status: 502,
+      body: "<html>Bad Gateway</html>",
+    });
+  });
+
+  it("for an unreachable service", async () => {
+    // A port that was free a moment ago, so nothing is listening on it.
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createNetServer();
+      probe.once("error", reject);
+      probe.listen(0, "127.0.0.1", () => {
+        const address = probe.address();
+        const free = typeof address === "object" && address ? address.port : 0;
+        probe.close(() => resolve(free));
+      });
+    });
+    const result = await runCli(["health"], {
+      env: { LICENSE_API_URL: `http://127.0.0.1:${port}` },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(firstStderrLine(result)).toEqual({
+      error: expect.stringMatching(/^cannot reach the service at http:\/\/127\.0\.0\.1:\d+: /),
+    });
+  });
+
+  it("when the service does not answer in time", async () => {
+    reply = { status: 200, body: {}, hang: true };
+    const result = await runCli(["health", "--timeout", "0.3"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(firstStderrLine(result)).toEqual({ error: expect.stringMatching(/within 0\.3 s/) });
+  });
+});
+
+describe("bad flags exit 2 before any request", () => {
+  const issue = ["issue", "--customer", "Acme", "--modules", "core", "--expires-at", "2026-12-31"];
+
+  it.each<[string, string[], RegExp, RunOptions?]>([
+    [
+      "metadata that is not JSON",
+      [...issue, "--metadata", "{seats:5}"],
+      /--metadata is not valid JSON/,
+    ],
+    [
+      "metadata that is an array",
+      [...issue, "--metadata", "[1]"],
+      /--metadata must be a JSON object/,
+    ],
+    ["a missing --customer", issue.slice(0, 1).concat(issue.slice(3)), /--customer/],
+    ["a missing --modules", issue.slice(0, 3).concat(issue.slice(5)), /--modules/],
+    ["an empty module name", [...issue.slice(0, 4), "a,,b", ...issue.slice(5)], /empty name/],
+    ["an impossible date", [...issue.slice(0, 6), "2026-02-30"], /--expires-at must be a date/],
+    ["a bad --not-before", [...issue, "--not-before", "soon"], /--not-before must be a date/],
+    ["an unknown flag", [...issue, "--seats", "5"], /seats/],
+    ["a stray argument", [...issue, "extra"], /extra/],
+    ["a value for --pretty", [...issue, "--pretty=yes"], /pretty/],
+    ["a missing --license", ["validate"], /missing required flag --license/],
+    [
+      "a license that is not JSON",
+      ["validate", "--license", "lic_x"],
+      /--license is not valid JSON/,
+    ],
+    ["a missing license file", ["validate", "--license", "@/nonexistent/l.json"], /cannot read/],
+    [
+      "both --license and --license-id",
+      ["renew", "--license", "{}", "--license-id", LICENSE_ID, "--expires-at", "2027-01-01"],
+      /either --license or --license-id/,
+    ],
+    ["neither license flag", ["renew", "--expires-at", "2027-01-01"], /either --license/],
+    [
+      "bad --metadata-updates",
+      [
+        "renew",
+        "--license-id",
+        LICENSE_ID,
+        "--expires-at",
+        "2027-01-01",
+        "--metadata-updates",
+        "{",
+      ],
+      /--metadata-updates is not valid JSON/,
+    ],
+    ["revoke without a reason", ["revoke", "--license-id", LICENSE_ID], /--reason/],
+    ["suspend without an id", ["suspend"], /--license-id/],
+    ["show without an id", ["show"], /--license-id/],
+    ["an unknown status", ["list", "--status", "lost"], /--status must be one of/],
+    ["a zero limit", ["list", "--limit", "0"], /--limit must be a positive integer/],
+    ["a bad page", ["list", "--page", "two"], /--page must be a positive integer/],
+    ["a bad timeout", ["health", "--timeout", "-1"], /--timeout/],
+    ["a URL that is not http", ["health", "--url", "ftp://example.com"], /--url must be/],
+    [
+      "a URL that is not a URL",
+      ["health"],
+      /--url is not a URL/,
+      { env: { LICENSE_API_URL: "nope" } },
+    ],
+    ["a missing batch file", ["batch-issue"], /missing required flag --file/],
+    ["an empty batch", ["batch-issue", "--file", "-"], /no licenses/, { stdin: "[]" }],
+    ["a batch of the wrong shape", ["batch-issue", "--file", "-"], /JSON array/, { stdin: "{}" }],
+  ])("for %s", async (_, args, message, options = {}) => {
+    const result = await runCli(args, options);
+    expect(requests).toEqual([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const [first = "", ...rest] = result.stderr.split("\n");
+    expect(JSON.parse(first)).toEqual({ error: expect.stringMatching(message) });
+    expect(rest.join("\n")).toMatch(/Usage: npm run cli --/);
+  });
+});
+
+describe("help", () => {
+  const names = [
+    "health",
+    "issue",
+    "validate",
+    "renew",
+    "revoke",
+    "suspend",
+    "reinstate",
+    "list",
+    "show",
+    "batch-issue",
+  ];
+
+  it("lists the service commands", async () => {
+    const result = await runCli(["help"]);
+    expect(result.code).toBe(0);
+    for (const name of names) {
+      expect(result.stdout).toMatch(new RegExp(`^  ${name} `, "m"));
+    }
+  });
+
+  it.each(names)("shows the flags of %s", async (name) => {
+    const result = await runCli(["help", name]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^Usage: npm run cli -- ${name}`));
+    expect(result.stdout).toMatch(/--url URL/);
+    expect(result.stdout).toMatch(/--api-key KEY/);
+  });
+});
