@@ -64,7 +64,7 @@ async function startVault(token: string): Promise<string> {
     const child = spawn(
       binary,
       ["server", "-dev", `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${vaultPort}`],
-      { stdio: ["ignore", "ignore", "inherit"] },
+      { stdio: ["ignore", "ignore", "inherit"], detached: true },
     );
     children.push(child);
   } else {
@@ -90,7 +90,14 @@ function run(command: string, args: string[]): void {
 
 async function shutdown(code: number): Promise<never> {
   for (const child of children) {
-    child.kill("SIGTERM");
+    // Children run in their own process group, so that wrangler's workerd goes with them.
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+    }
   }
   await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
   process.exit(code);
@@ -105,12 +112,11 @@ async function main(): Promise<void> {
   await provisionTransit({ addr, token, mount: "transit", keys: [{ name: keyName, type: keyType }] });
   say(`transit key "${keyName}" (${keyType}) is ready`);
 
-  run("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"]);
+  run(`${root}node_modules/.bin/wrangler`, ["d1", "migrations", "apply", "DB", "--local"]);
 
   const wrangler = spawn(
-    "npx",
+    `${root}node_modules/.bin/wrangler`,
     [
-      "wrangler",
       "dev",
       "--port",
       String(workerPort),
@@ -119,7 +125,7 @@ async function main(): Promise<void> {
       "--var",
       `TRANSIT_KEY:${keyName}`,
     ],
-    { cwd: root, stdio: "inherit" },
+    { cwd: root, stdio: "inherit", detached: true },
   );
   children.push(wrangler);
   wrangler.on("exit", (code) => void shutdown(code ?? 0));

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { badRequest, type JsonObject } from "./http.ts";
 import { deserializeKey, serializeKey, type TransitKey } from "./keys.ts";
 
@@ -115,6 +116,7 @@ export class Store {
     const text = `${JSON.stringify({ format: STATE_FORMAT, namespaces }, null, 2)}\n`;
     const temp = `${this.stateFile}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
+      mkdirSync(dirname(this.stateFile), { recursive: true, mode: 0o700 });
       writeFileSync(temp, text, { mode: 0o600 });
       renameSync(temp, this.stateFile);
     } catch (e) {

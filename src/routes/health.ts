@@ -4,7 +4,8 @@ import { vaultClient } from "../http/services.ts";
 import { VaultError } from "../vault/errors.ts";
 
 export const API_VERSION = "1";
-const startedAt = Date.now();
+// Workers freeze the clock outside requests, so an isolate's start is its first request.
+let startedAt: number | undefined;
 
 /**
  * Liveness and readiness in one answer: 200 when licenses can be issued (Vault initialized,
@@ -12,6 +13,7 @@ const startedAt = Date.now();
  * reports 503, as long as D1 answers.
  */
 export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
+  startedAt ??= Date.now();
   const config = c.get("config");
   const [vault, database] = await Promise.all([
     vaultClient(config)
@@ -50,7 +52,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
       },
       database: { reachable: database },
       api_version: API_VERSION,
-      uptime_seconds: Math.floor((Date.now() - startedAt) / 1_000),
+      uptime_seconds: Math.floor((Date.now() - (startedAt ?? Date.now())) / 1_000),
       timestamp: new Date().toISOString(),
     },
     healthy ? 200 : 503,
