@@ -63,7 +63,12 @@ async function startVault(token: string): Promise<string> {
     say(`starting ${binary} in dev mode on ${addr}`);
     const child = spawn(
       binary,
-      ["server", "-dev", `-dev-root-token-id=${token}`, `-dev-listen-address=127.0.0.1:${vaultPort}`],
+      [
+        "server",
+        "-dev",
+        `-dev-root-token-id=${token}`,
+        `-dev-listen-address=127.0.0.1:${vaultPort}`,
+      ],
       { stdio: ["ignore", "ignore", "inherit"], detached: true },
     );
     children.push(child);
@@ -109,7 +114,12 @@ async function main(): Promise<void> {
   const keyName = process.env.TRANSIT_KEY ?? "licensing";
 
   const addr = await startVault(token);
-  await provisionTransit({ addr, token, mount: "transit", keys: [{ name: keyName, type: keyType }] });
+  await provisionTransit({
+    addr,
+    token,
+    mount: "transit",
+    keys: [{ name: keyName, type: keyType }],
+  });
   say(`transit key "${keyName}" (${keyType}) is ready`);
 
   run(`${root}node_modules/.bin/wrangler`, ["d1", "migrations", "apply", "DB", "--local"]);

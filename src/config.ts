@@ -40,10 +40,13 @@ const settingsSchema = z
     RATE_LIMIT_ISSUE: z.coerce.number().int().min(1).default(300),
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   })
-  .refine((s) => (s.CF_ACCESS_CLIENT_ID === undefined) === (s.CF_ACCESS_CLIENT_SECRET === undefined), {
-    message: "CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET must be set together",
-    path: ["CF_ACCESS_CLIENT_SECRET"],
-  });
+  .refine(
+    (s) => (s.CF_ACCESS_CLIENT_ID === undefined) === (s.CF_ACCESS_CLIENT_SECRET === undefined),
+    {
+      message: "CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET must be set together",
+      path: ["CF_ACCESS_CLIENT_SECRET"],
+    },
+  );
 
 export type Settings = z.output<typeof settingsSchema>;
 

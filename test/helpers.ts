@@ -19,7 +19,12 @@ type Json = Record<string, unknown>;
 export async function call<T = Json>(
   method: string,
   path: string,
-  options: { body?: unknown; key?: string | null; headers?: Record<string, string>; env?: Partial<Env> } = {},
+  options: {
+    body?: unknown;
+    key?: string | null;
+    headers?: Record<string, string>;
+    env?: Partial<Env>;
+  } = {},
 ): Promise<ApiResponse<T>> {
   const headers = new Headers(options.headers);
   const key = options.key === undefined ? ADMIN_KEY : options.key;
@@ -121,7 +126,10 @@ export function failureVault(): Partial<Env> {
 }
 
 /** Flips a switch of a development origin (seal, unseal, latency). */
-export async function devControl(action: "seal" | "unseal" | "latency", body: Json = {}): Promise<void> {
+export async function devControl(
+  action: "seal" | "unseal" | "latency",
+  body: Json = {},
+): Promise<void> {
   const response = await fetch(`${env.TEST_FAILURE_VAULT_ADDR}/__dev/${action}`, {
     method: "POST",
     headers: { "X-Vault-Token": env.TEST_FAILURE_VAULT_TOKEN, "Content-Type": "application/json" },

@@ -60,7 +60,10 @@ export async function authenticateApiKey(
     .bind(presentedHex, new Date(now).toISOString())
     .first<KeyRow>();
   const encoder = new TextEncoder();
-  if (!row || !crypto.subtle.timingSafeEqual(encoder.encode(row.key_hash), encoder.encode(presentedHex))) {
+  if (
+    !row ||
+    !crypto.subtle.timingSafeEqual(encoder.encode(row.key_hash), encoder.encode(presentedHex))
+  ) {
     return null;
   }
 

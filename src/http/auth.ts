@@ -6,7 +6,10 @@ import type { AppEnv } from "./env.ts";
 
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="license-authority"' };
 
-function presentedKey(authorization: string | undefined, apiKey: string | undefined): string | null {
+function presentedKey(
+  authorization: string | undefined,
+  apiKey: string | undefined,
+): string | null {
   if (apiKey) {
     return apiKey;
   }

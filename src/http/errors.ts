@@ -15,7 +15,9 @@ export function toApiError(error: unknown): ApiError {
   }
   if (error instanceof VaultError) {
     const headers: Record<string, string> =
-      error.retryAfterSeconds === undefined ? {} : { "Retry-After": String(error.retryAfterSeconds) };
+      error.retryAfterSeconds === undefined
+        ? {}
+        : { "Retry-After": String(error.retryAfterSeconds) };
     return new ApiError("VAULT_ERROR", error.message, {
       details: { vault: error.kind, ...(error.status ? { status: error.status } : {}) },
       headers,

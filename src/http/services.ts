@@ -29,7 +29,10 @@ export function licenseContext(c: Context<AppEnv>): LicenseContext {
   const vault = vaultClient(config);
   const tenantId = c.get("principal")?.tenantId ?? DEFAULT_TENANT;
   const bookmark = c.req.header("X-D1-Bookmark");
-  const sessions = new Sessions(c.env.DB, bookmark && BOOKMARK.test(bookmark) ? bookmark : undefined);
+  const sessions = new Sessions(
+    c.env.DB,
+    bookmark && BOOKMARK.test(bookmark) ? bookmark : undefined,
+  );
   return {
     sessions,
     vault,

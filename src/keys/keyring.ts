@@ -132,7 +132,9 @@ export class Keyring {
     const { db, vault, tenantId, keyName } = this.#options;
     const key = await vault.readKey(keyName);
     if (!isVaultKeyType(key.type)) {
-      throw new KeyringError(`Transit key ${keyName} has type ${key.type}, which cannot sign licenses`);
+      throw new KeyringError(
+        `Transit key ${keyName} has type ${key.type}, which cannot sign licenses`,
+      );
     }
     await savePublicKeys(db, tenantId, key, new Date(this.#now()).toISOString());
     for (const version of key.versions) {

@@ -44,7 +44,15 @@ export async function savePublicKeys(
   );
   await db.batch(
     key.versions.map((v) =>
-      insert.bind(tenantId, key.name, v.version, key.type, v.publicKey, v.createdAt ?? null, fetchedAt),
+      insert.bind(
+        tenantId,
+        key.name,
+        v.version,
+        key.type,
+        v.publicKey,
+        v.createdAt ?? null,
+        fetchedAt,
+      ),
     ),
   );
 }

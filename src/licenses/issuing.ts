@@ -4,9 +4,9 @@ import { signParams } from "../keys/profiles.ts";
 import type { Actor, LicenseContext } from "./context.ts";
 import { changeOf } from "./context.ts";
 import { newLicenseId, signedBytes } from "./document.ts";
-import { licenseStateCache } from "./state-cache.ts";
 import type { IssueRequest, License, UnsignedLicense } from "./schemas.ts";
 import { issueRequestSchema, LICENSE_FORMAT_VERSION } from "./schemas.ts";
+import { licenseStateCache } from "./state-cache.ts";
 import { insertLicense } from "./store.ts";
 
 /** Checks what a schema cannot: that the validity window lies ahead and is not empty. */
@@ -116,7 +116,13 @@ export async function issueBatch(
       accepted.push({ index, request: parsed.data });
     } else {
       const details = parsed.success ? null : parsed.error.issues;
-      results.push({ index, success: false, code: "INVALID_LICENSE", error: String(problem), details });
+      results.push({
+        index,
+        success: false,
+        code: "INVALID_LICENSE",
+        error: String(problem),
+        details,
+      });
     }
   });
 

@@ -1,8 +1,8 @@
 import { ApiError } from "../errors.ts";
 import type { Actor, LicenseContext } from "./context.ts";
 import { changeOf } from "./context.ts";
-import { checkValidityWindow, signLicense } from "./issuing.ts";
 import { newLicenseId } from "./document.ts";
+import { checkValidityWindow, signLicense } from "./issuing.ts";
 import type { License, LicenseStatus, RenewRequest } from "./schemas.ts";
 import { licenseStateCache } from "./state-cache.ts";
 import type { HistoryEntry, LicenseState, StoredLicense } from "./store.ts";
@@ -100,7 +100,9 @@ export async function renewLicense(
 
   const db = ctx.sessions.write();
   const renewedFrom = old.license_id;
-  const results = await db.batch(renewStatements(db, { ...renewed, renewed_from: renewedFrom }, change));
+  const results = await db.batch(
+    renewStatements(db, { ...renewed, renewed_from: renewedFrom }, change),
+  );
   ctx.sessions.wrote();
   licenseStateCache.delete(ctx.tenantId, renewedFrom);
   if ((results[2]?.meta.changes ?? 0) !== 1) {
@@ -269,4 +271,3 @@ function decodeCursor(cursor: string): { issuedAt: string; licenseId: string } {
     details: { field: "cursor" },
   });
 }
-

@@ -63,17 +63,17 @@ const timestamp = z.iso.datetime({ offset: false, precision: 3 });
 export const customerSchema = z.string().trim().min(1).max(200);
 
 const licenseFields = z.object({
-    license_id: licenseId,
-    customer: z.string().min(1).max(200),
-    modules,
-    issued_at: timestamp,
-    expires_at: timestamp,
-    not_before: timestamp.optional(),
-    metadata,
-    issuer: z.string().min(1).max(200),
-    version: z.number().int().positive(),
-    key_version: z.number().int().positive(),
-    renewed_from: licenseId.optional(),
+  license_id: licenseId,
+  customer: z.string().min(1).max(200),
+  modules,
+  issued_at: timestamp,
+  expires_at: timestamp,
+  not_before: timestamp.optional(),
+  metadata,
+  issuer: z.string().min(1).max(200),
+  version: z.number().int().positive(),
+  key_version: z.number().int().positive(),
+  renewed_from: licenseId.optional(),
   signature: z.string().min(1).max(4_096),
 });
 
@@ -141,7 +141,13 @@ export const stateChangeRequestSchema = z
   .strict()
   .meta({ id: "StateChangeRequest" });
 
-export const LICENSE_STATUSES = ["active", "expired", "revoked", "suspended", "superseded"] as const;
+export const LICENSE_STATUSES = [
+  "active",
+  "expired",
+  "revoked",
+  "suspended",
+  "superseded",
+] as const;
 export type LicenseStatus = (typeof LICENSE_STATUSES)[number];
 
 export const listQuerySchema = z

@@ -21,9 +21,9 @@ export class Sessions {
   }
 
   read(): Queryable {
-    this.#read ??= this.#write ?? this.#db.withSession(
-      this.#requestBookmark ?? isolateBookmark ?? "first-unconstrained",
-    );
+    this.#read ??=
+      this.#write ??
+      this.#db.withSession(this.#requestBookmark ?? isolateBookmark ?? "first-unconstrained");
     return this.#read;
   }
 

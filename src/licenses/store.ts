@@ -163,7 +163,12 @@ const INSERT_LICENSE = `INSERT INTO licenses (license_id, tenant_id, customer, i
     expires_at, not_before, key_version, renewed_from, document, updated_at, last_request_id)
   SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11`;
 
-function insertRow(db: Queryable, license: License, change: Change, guard = ""): D1PreparedStatement {
+function insertRow(
+  db: Queryable,
+  license: License,
+  change: Change,
+  guard = "",
+): D1PreparedStatement {
   return db
     .prepare(`${INSERT_LICENSE} ${guard}`)
     .bind(
@@ -182,7 +187,11 @@ function insertRow(db: Queryable, license: License, change: Change, guard = ""):
 }
 
 /** Statements that store a newly signed license and its first history entry. */
-export function insertLicense(db: Queryable, license: License, change: Change): D1PreparedStatement[] {
+export function insertLicense(
+  db: Queryable,
+  license: License,
+  change: Change,
+): D1PreparedStatement[] {
   return [insertRow(db, license, change), recordEvent(db, license.license_id, change, "issued")];
 }
 
@@ -239,7 +248,14 @@ export function stateChange(
           `UPDATE licenses SET revoke_at = ?5, revocation_reason = ?6, ${mark}
            ${where} AND ${notRevoked}`,
         )
-        .bind(change.at, licenseId, change.tenantId, change.requestId, action.effectiveAt, action.reason);
+        .bind(
+          change.at,
+          licenseId,
+          change.tenantId,
+          change.requestId,
+          action.effectiveAt,
+          action.reason,
+        );
     case "suspend":
       return db
         .prepare(

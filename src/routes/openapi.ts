@@ -38,7 +38,13 @@ interface Operation {
 }
 
 const OPERATIONS: Operation[] = [
-  { method: "get", path: "/health", summary: "Service and Vault status", auth: "none", response: z.unknown() },
+  {
+    method: "get",
+    path: "/health",
+    summary: "Service and Vault status",
+    auth: "none",
+    response: z.unknown(),
+  },
   {
     method: "post",
     path: "/license/issue",
@@ -150,10 +156,18 @@ export function openApiDocument(): Record<string, unknown> {
         ...(op.auth === "optional" ? { security: [{}, { bearer: [] }, { apiKey: [] }] } : {}),
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(op.body
-          ? { requestBody: { required: true, content: { "application/json": { schema: register(op.body) } } } }
+          ? {
+              requestBody: {
+                required: true,
+                content: { "application/json": { schema: register(op.body) } },
+              },
+            }
           : {}),
         responses: {
-          "200": { description: "Success", content: { "application/json": { schema: register(op.response) } } },
+          "200": {
+            description: "Success",
+            content: { "application/json": { schema: register(op.response) } },
+          },
           default: { description: "Error", ...errorResponse },
         },
       },

@@ -191,7 +191,10 @@ export class VaultClient {
     try {
       return await this.#fetch(request);
     } catch (error) {
-      if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+      if (
+        error instanceof Error &&
+        (error.name === "TimeoutError" || error.name === "AbortError")
+      ) {
         throw new VaultError("timeout", `Vault did not answer within ${options.timeoutMs} ms`, {
           cause: error,
         });

@@ -30,7 +30,12 @@ export class VaultError extends Error {
   constructor(
     kind: VaultErrorKind,
     message: string,
-    options: { status?: number; errors?: string[]; retryAfterSeconds?: number; cause?: unknown } = {},
+    options: {
+      status?: number;
+      errors?: string[];
+      retryAfterSeconds?: number;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "VaultError";

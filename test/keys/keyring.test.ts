@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { VAULT_KEY_TYPES, verifyVaultSignature } from "../../src/crypto/verify.ts";
 import { clearKeyringCache, Keyring } from "../../src/keys/keyring.ts";
-import { signParams, signatureOptions } from "../../src/keys/profiles.ts";
+import { signatureOptions, signParams } from "../../src/keys/profiles.ts";
 import { VaultClient } from "../../src/vault/client.ts";
 import { VaultError } from "../../src/vault/errors.ts";
 
@@ -27,7 +27,13 @@ function countingVault(options: { down?: boolean } = {}) {
 }
 
 function keyring(vault: VaultClient, keyName: string): Keyring {
-  return new Keyring({ db: env.DB, vault, tenantId: "default", keyName, vaultScope: "keyring-test" });
+  return new Keyring({
+    db: env.DB,
+    vault,
+    tenantId: "default",
+    keyName,
+    vaultScope: "keyring-test",
+  });
 }
 
 const message = new TextEncoder().encode('{"customer":"acme"}');
@@ -37,23 +43,30 @@ beforeEach(() => {
 });
 
 describe("Keyring", () => {
-  it.each(VAULT_KEY_TYPES)("verifies what Vault signs with a %s key in the license profile", async (type) => {
-    const { vault } = countingVault();
-    const ring = keyring(vault, `licensing-test-${type}`);
-    const signing = await ring.signingKey();
-    expect(signing.type).toBe(type);
+  it.each(VAULT_KEY_TYPES)(
+    "verifies what Vault signs with a %s key in the license profile",
+    async (type) => {
+      const { vault } = countingVault();
+      const ring = keyring(vault, `licensing-test-${type}`);
+      const signing = await ring.signingKey();
+      expect(signing.type).toBe(type);
 
-    const signed = await vault.sign(signing.name, message, signParams(type, signing.latestVersion));
-    const key = await ring.verificationKey(signed.keyVersion);
-    if (!key) {
-      throw new Error("no key");
-    }
-    const options = signatureOptions(type);
-    expect(await verifyVaultSignature(key, message, signed.signature, options)).toBe(true);
-    const altered = new Uint8Array(message);
-    altered[0] = (altered[0] ?? 0) ^ 1;
-    expect(await verifyVaultSignature(key, altered, signed.signature, options)).toBe(false);
-  });
+      const signed = await vault.sign(
+        signing.name,
+        message,
+        signParams(type, signing.latestVersion),
+      );
+      const key = await ring.verificationKey(signed.keyVersion);
+      if (!key) {
+        throw new Error("no key");
+      }
+      const options = signatureOptions(type);
+      expect(await verifyVaultSignature(key, message, signed.signature, options)).toBe(true);
+      const altered = new Uint8Array(message);
+      altered[0] = (altered[0] ?? 0) ^ 1;
+      expect(await verifyVaultSignature(key, altered, signed.signature, options)).toBe(false);
+    },
+  );
 
   it("stores public keys in D1 so that a fresh isolate verifies while Vault is down", async () => {
     const up = countingVault();
@@ -84,7 +97,9 @@ describe("Keyring", () => {
   it("refreshes once for an unknown version, however many ask at once", async () => {
     const { vault, counter } = countingVault();
     const ring = keyring(vault, "licensing-test");
-    const results = await Promise.all(Array.from({ length: 25 }, () => ring.verificationKey(9_999)));
+    const results = await Promise.all(
+      Array.from({ length: 25 }, () => ring.verificationKey(9_999)),
+    );
     expect(results.every((r) => r === undefined)).toBe(true);
     expect(counter.requests).toBe(1);
 

@@ -26,7 +26,9 @@ describe("issuing", () => {
   });
 
   it("gives every license a different, unguessable id", async () => {
-    const ids = await Promise.all(Array.from({ length: 10 }, async () => (await issue()).license_id));
+    const ids = await Promise.all(
+      Array.from({ length: 10 }, async () => (await issue()).license_id),
+    );
     expect(new Set(ids).size).toBe(10);
   });
 
@@ -81,7 +83,11 @@ describe("validation", () => {
   it("reports NOT_YET_VALID before not_before", async () => {
     const license = await issue({ not_before: daysFromNow(2) });
     const response = await validate(license);
-    expect(response.body).toMatchObject({ valid: false, code: "NOT_YET_VALID", signature_valid: true });
+    expect(response.body).toMatchObject({
+      valid: false,
+      code: "NOT_YET_VALID",
+      signature_valid: true,
+    });
   });
 
   it("reports MODULE_NOT_LICENSED only for a module the license lacks", async () => {
@@ -186,13 +192,24 @@ describe("suspension", () => {
     const license = await issue();
     const id = license.license_id;
 
-    expectStatus(await call("POST", "/license/suspend", { body: { license_id: id, reason: "unpaid" } }), 200);
+    expectStatus(
+      await call("POST", "/license/suspend", { body: { license_id: id, reason: "unpaid" } }),
+      200,
+    );
     expect((await validate(license)).body).toMatchObject({ valid: false, code: "SUSPENDED" });
-    expectError(await call("POST", "/license/suspend", { body: { license_id: id } }), 409, "CONFLICT");
+    expectError(
+      await call("POST", "/license/suspend", { body: { license_id: id } }),
+      409,
+      "CONFLICT",
+    );
 
     expectStatus(await call("POST", "/license/reinstate", { body: { license_id: id } }), 200);
     expect((await validate(license)).body).toMatchObject({ valid: true, code: "VALID" });
-    expectError(await call("POST", "/license/reinstate", { body: { license_id: id } }), 409, "CONFLICT");
+    expectError(
+      await call("POST", "/license/reinstate", { body: { license_id: id } }),
+      409,
+      "CONFLICT",
+    );
   });
 });
 
@@ -202,7 +219,11 @@ describe("expired licenses", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const id = license.license_id;
 
-    expectError(await call("POST", "/license/suspend", { body: { license_id: id } }), 400, "EXPIRED_LICENSE");
+    expectError(
+      await call("POST", "/license/suspend", { body: { license_id: id } }),
+      400,
+      "EXPIRED_LICENSE",
+    );
     const renewed = await call("POST", "/license/renew", {
       body: { license_id: id, new_expires_at: daysFromNow(30) },
     });
@@ -253,14 +274,21 @@ describe("renewal", () => {
     });
     expectError(tampered, 401, "INVALID_SIGNATURE");
 
-    expectStatus(await call("POST", "/license/renew", { body: { license: old, new_expires_at: daysFromNow(60) } }), 201);
+    expectStatus(
+      await call("POST", "/license/renew", {
+        body: { license: old, new_expires_at: daysFromNow(60) },
+      }),
+      201,
+    );
     const twice = await call("POST", "/license/renew", {
       body: { license: old, new_expires_at: daysFromNow(90) },
     });
     expectError(twice, 409, "CONFLICT");
 
     const revoked = await issue();
-    await call("POST", "/license/revoke", { body: { license_id: revoked.license_id, reason: "fraud" } });
+    await call("POST", "/license/revoke", {
+      body: { license_id: revoked.license_id, reason: "fraud" },
+    });
     const renewRevoked = await call("POST", "/license/renew", {
       body: { license_id: revoked.license_id, new_expires_at: daysFromNow(60) },
     });
@@ -279,7 +307,9 @@ describe("renewal", () => {
     const statuses = attempts.map((a) => a.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409, 409, 409]);
 
-    const successors = await env.DB.prepare("SELECT COUNT(*) AS n FROM licenses WHERE renewed_from = ?")
+    const successors = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM licenses WHERE renewed_from = ?",
+    )
       .bind(old.license_id)
       .first<{ n: number }>();
     expect(successors?.n).toBe(1);
@@ -294,10 +324,10 @@ describe("reading and listing", () => {
     await call("POST", "/license/reinstate", { body: { license_id: id } });
     await call("POST", "/license/revoke", { body: { license_id: id, reason: "refund" } });
 
-    const response = await call<{ status: string; history: { event: string; reason: string | null }[] }>(
-      "GET",
-      `/license/${id}`,
-    );
+    const response = await call<{
+      status: string;
+      history: { event: string; reason: string | null }[];
+    }>("GET", `/license/${id}`);
     expectStatus(response, 200);
     expect(response.body.status).toBe("revoked");
     expect(response.body.history.map((h) => [h.event, h.reason])).toEqual([
@@ -323,7 +353,10 @@ describe("reading and listing", () => {
     await call("POST", "/license/suspend", { body: { license_id: first.license_id } });
 
     type Page = { licenses: { license: LicenseDoc; status: string }[]; next_cursor: string | null };
-    const suspended = await call<Page>("GET", `/license/list?customer=${customer}&status=suspended`);
+    const suspended = await call<Page>(
+      "GET",
+      `/license/list?customer=${customer}&status=suspended`,
+    );
     expect(suspended.body.licenses.map((l) => l.license.license_id)).toEqual([first.license_id]);
 
     const seen: string[] = [];

@@ -86,7 +86,9 @@ describe("with Vault sealed", () => {
 
       const health = await call("GET", "/health", { key: null, env: failureVault() });
       expectStatus(health, 503);
-      expect(health.body).toMatchObject({ vault: { reachable: true, initialized: true, sealed: true } });
+      expect(health.body).toMatchObject({
+        vault: { reachable: true, initialized: true, sealed: true },
+      });
     } finally {
       await devControl("unseal");
     }

@@ -6,7 +6,9 @@ import { call, daysFromNow, expectError, expectStatus } from "../helpers.ts";
 describe("RateLimiter Durable Object", () => {
   it("lets exactly the limit through when requests arrive at once", async () => {
     const limiter = env.RATE_LIMITER.getByName(`exact-${crypto.randomUUID()}`);
-    const decisions = await Promise.all(Array.from({ length: 12 }, () => limiter.hit("t", 5, 60_000)));
+    const decisions = await Promise.all(
+      Array.from({ length: 12 }, () => limiter.hit("t", 5, 60_000)),
+    );
     expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
     expect(decisions.filter((d) => !d.allowed).every((d) => d.remaining === 0)).toBe(true);
     expect(decisions.map((d) => d.remaining).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]);

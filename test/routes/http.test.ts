@@ -6,7 +6,11 @@ const LICENSE_ID = "lic_zzzzzzzzzzzzzzzzzzzzzzzzzz";
 /** Every route that needs an API key, with a body that would otherwise be accepted. */
 const PROTECTED: [string, string, unknown][] = [
   ["POST", "/license/issue", { customer: "a", modules: [], expires_at: daysFromNow(5) }],
-  ["POST", "/license/batch/issue", { licenses: [{ customer: "a", modules: [], expires_at: daysFromNow(5) }] }],
+  [
+    "POST",
+    "/license/batch/issue",
+    { licenses: [{ customer: "a", modules: [], expires_at: daysFromNow(5) }] },
+  ],
   ["POST", "/license/renew", { license_id: LICENSE_ID, new_expires_at: daysFromNow(5) }],
   ["POST", "/license/revoke", { license_id: LICENSE_ID, reason: "x" }],
   ["POST", "/license/suspend", { license_id: LICENSE_ID }],
@@ -28,7 +32,10 @@ describe("authentication", () => {
   });
 
   it("accepts the key in X-API-Key as well as in Authorization", async () => {
-    const response = await call("GET", "/license/list", { key: null, headers: { "X-API-Key": ADMIN_KEY } });
+    const response = await call("GET", "/license/list", {
+      key: null,
+      headers: { "X-API-Key": ADMIN_KEY },
+    });
     expectStatus(response, 200);
   });
 
@@ -108,7 +115,10 @@ describe("every response", () => {
   });
 
   it("keeps a caller's well-formed request id", async () => {
-    const response = await call("GET", "/health", { key: null, headers: { "X-Request-Id": "trace-12345678" } });
+    const response = await call("GET", "/health", {
+      key: null,
+      headers: { "X-Request-Id": "trace-12345678" },
+    });
     expect(response.headers.get("X-Request-Id")).toBe("trace-12345678");
   });
 
@@ -131,7 +141,12 @@ describe("batch issue", () => {
     const response = await call<{
       issued: number;
       failed: number;
-      results: { index: number; success: boolean; code?: string; license?: { license_id: string } }[];
+      results: {
+        index: number;
+        success: boolean;
+        code?: string;
+        license?: { license_id: string };
+      }[];
     }>("POST", "/license/batch/issue", {
       body: {
         licenses: [
@@ -153,13 +168,20 @@ describe("batch issue", () => {
     const listed = await call<{ licenses: unknown[] }>("GET", `/license/list?customer=${customer}`);
     expect(listed.body.licenses).toHaveLength(2);
     for (const result of response.body.results.filter((r) => r.success)) {
-      const validation = await call("POST", "/license/validate", { body: { license: result.license }, key: null });
+      const validation = await call("POST", "/license/validate", {
+        body: { license: result.license },
+        key: null,
+      });
       expect(validation.body).toMatchObject({ code: "VALID" });
     }
   });
 
   it("refuses a batch over the maximum before signing anything", async () => {
-    const licenses = Array.from({ length: 101 }, () => ({ customer: "a", modules: [], expires_at: daysFromNow(5) }));
+    const licenses = Array.from({ length: 101 }, () => ({
+      customer: "a",
+      modules: [],
+      expires_at: daysFromNow(5),
+    }));
     const response = await call("POST", "/license/batch/issue", { body: { licenses } });
     expectError(response, 400, "INVALID_LICENSE");
   });
@@ -178,7 +200,9 @@ describe("documents", () => {
       expect.arrayContaining(["/license/issue", "/license/validate", "/license/{id}", "/health"]),
     );
     expect(response.body.components.schemas).toHaveProperty("IssueRequest");
-    expect(JSON.stringify(response.body.paths["/license/issue"])).toContain("#/components/schemas/IssueRequest");
+    expect(JSON.stringify(response.body.paths["/license/issue"])).toContain(
+      "#/components/schemas/IssueRequest",
+    );
   });
 
   it("reports health with Vault's state and the API version", async () => {

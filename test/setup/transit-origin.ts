@@ -1,6 +1,6 @@
-import { VAULT_KEY_TYPES } from "../../src/crypto/verify.ts";
 import { provisionTransit } from "../../scripts/provision-transit.ts";
 import { startTransitServer } from "../../scripts/transit/server.ts";
+import { VAULT_KEY_TYPES } from "../../src/crypto/verify.ts";
 
 /** The key the Worker under test issues with, and one key per type for the signing tests. */
 export const TEST_KEYS = [

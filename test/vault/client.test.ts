@@ -4,7 +4,9 @@ import { VaultClient } from "../../src/vault/client.ts";
 import { VaultError } from "../../src/vault/errors.ts";
 import { devControl } from "../helpers.ts";
 
-function client(overrides: Partial<ConstructorParameters<typeof VaultClient>[0]> = {}): VaultClient {
+function client(
+  overrides: Partial<ConstructorParameters<typeof VaultClient>[0]> = {},
+): VaultClient {
   return new VaultClient({
     addr: env.VAULT_ADDR,
     token: env.VAULT_TOKEN,
@@ -29,7 +31,11 @@ const input = new TextEncoder().encode("license bytes");
 describe("VaultClient against a Transit origin", () => {
   it("reads a key's type, versions and public keys", async () => {
     const key = await client().readKey("licensing-test-ecdsa-p256");
-    expect(key).toMatchObject({ name: "licensing-test-ecdsa-p256", type: "ecdsa-p256", supportsSigning: true });
+    expect(key).toMatchObject({
+      name: "licensing-test-ecdsa-p256",
+      type: "ecdsa-p256",
+      supportsSigning: true,
+    });
     expect(key.latestVersion).toBeGreaterThanOrEqual(1);
     expect(key.versions[0]?.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----/);
   });
@@ -64,7 +70,9 @@ describe("VaultClient against a Transit origin", () => {
   });
 
   it("turns a refused parameter into bad_request with Vault's message", async () => {
-    const error = await vaultError(client().sign("licensing-test", input, { hash_algorithm: "md5" }));
+    const error = await vaultError(
+      client().sign("licensing-test", input, { hash_algorithm: "md5" }),
+    );
     expect(error.kind).toBe("bad_request");
     expect(error.status).toBe(400);
     expect(error.errors.length).toBeGreaterThan(0);
@@ -79,7 +87,11 @@ describe("VaultClient against a Transit origin", () => {
 
 describe("VaultClient failure modes", () => {
   const failing = () =>
-    client({ addr: env.TEST_FAILURE_VAULT_ADDR, token: env.TEST_FAILURE_VAULT_TOKEN, timeoutMs: 300 });
+    client({
+      addr: env.TEST_FAILURE_VAULT_ADDR,
+      token: env.TEST_FAILURE_VAULT_TOKEN,
+      timeoutMs: 300,
+    });
 
   it("understands a sealed Vault, on health and on sign", async () => {
     await devControl("seal");
@@ -138,7 +150,10 @@ describe("VaultClient requests", () => {
     expect(request?.headers.get("X-Vault-Namespace")).toBe("tenant-a");
     expect(request?.headers.get("CF-Access-Client-Id")).toBe("id.access");
     expect(request?.headers.get("CF-Access-Client-Secret")).toBe("secret");
-    expect(await request?.json()).toEqual({ input: "bGljZW5zZSBieXRlcw==", hash_algorithm: "sha2-256" });
+    expect(await request?.json()).toEqual({
+      input: "bGljZW5zZSBieXRlcw==",
+      hash_algorithm: "sha2-256",
+    });
   });
 
   it.each([
