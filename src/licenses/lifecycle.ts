@@ -142,37 +142,26 @@ export async function revokeLicense(
   const effectiveAt =
     effectiveDate && Date.parse(effectiveDate) > Date.parse(change.at) ? effectiveDate : change.at;
   const event = effectiveAt === change.at ? "revoked" : "revocation_scheduled";
+  const db = ctx.sessions.write();
   return await changeState(ctx, licenseId, change, [
-    stateChange(ctx.sessions.write(), licenseId, change, { kind: "revoke", reason, effectiveAt }),
-    recordEvent(ctx.sessions.write(), licenseId, change, event, reason, effectiveAt),
+    stateChange(db, licenseId, change, { kind: "revoke", reason, effectiveAt }),
+    recordEvent(db, licenseId, change, event, reason, effectiveAt),
   ]);
 }
 
-export async function suspendLicense(
+/** Suspends a license (reversibly), or lifts its suspension. */
+export async function setSuspended(
   ctx: LicenseContext,
   licenseId: string,
+  suspended: boolean,
   reason: string | undefined,
   actor: Actor,
 ): Promise<LicenseView> {
   const change = changeOf(ctx, actor);
   const db = ctx.sessions.write();
   return await changeState(ctx, licenseId, change, [
-    stateChange(db, licenseId, change, { kind: "suspend" }),
-    recordEvent(db, licenseId, change, "suspended", reason ?? null),
-  ]);
-}
-
-export async function reinstateLicense(
-  ctx: LicenseContext,
-  licenseId: string,
-  reason: string | undefined,
-  actor: Actor,
-): Promise<LicenseView> {
-  const change = changeOf(ctx, actor);
-  const db = ctx.sessions.write();
-  return await changeState(ctx, licenseId, change, [
-    stateChange(db, licenseId, change, { kind: "reinstate" }),
-    recordEvent(db, licenseId, change, "reinstated", reason ?? null),
+    stateChange(db, licenseId, change, { kind: suspended ? "suspend" : "reinstate" }),
+    recordEvent(db, licenseId, change, suspended ? "suspended" : "reinstated", reason ?? null),
   ]);
 }
 

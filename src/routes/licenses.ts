@@ -10,10 +10,9 @@ import { issueBatch, issueLicense } from "../licenses/issuing.ts";
 import {
   getLicense,
   listTenantLicenses,
-  reinstateLicense,
   renewLicense,
   revokeLicense,
-  suspendLicense,
+  setSuspended,
 } from "../licenses/lifecycle.ts";
 import {
   batchIssueRequestSchema,
@@ -92,14 +91,14 @@ export const licenseRoutes = new Hono<AppEnv>()
   .post("/suspend", issuers, valid("json", stateChangeRequestSchema), async (c) => {
     const ctx = licenseContext(c);
     const body = c.req.valid("json");
-    const result = await suspendLicense(ctx, body.license_id, body.reason, actorOf(c));
+    const result = await setSuspended(ctx, body.license_id, true, body.reason, actorOf(c));
     withBookmark(c, ctx);
     return c.json({ success: true, ...result }, 200);
   })
   .post("/reinstate", issuers, valid("json", stateChangeRequestSchema), async (c) => {
     const ctx = licenseContext(c);
     const body = c.req.valid("json");
-    const result = await reinstateLicense(ctx, body.license_id, body.reason, actorOf(c));
+    const result = await setSuspended(ctx, body.license_id, false, body.reason, actorOf(c));
     withBookmark(c, ctx);
     return c.json({ success: true, ...result }, 200);
   })
