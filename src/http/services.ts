@@ -7,7 +7,8 @@ import { VaultClient } from "../vault/client.ts";
 import type { AppEnv } from "./env.ts";
 
 const DEFAULT_TENANT = "default";
-const BOOKMARK = /^[A-Za-z0-9-]{1,200}$/;
+/** D1 bookmarks are dash-separated hexadecimal fields; anything else is ignored, not sent on. */
+const BOOKMARK = /^[0-9a-f]{8}(-[0-9a-f]{8,64}){2,6}$/;
 
 export function vaultClient(config: Config): VaultClient {
   const { vault } = config;
