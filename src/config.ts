@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLES, type Role } from "./auth/principal.ts";
 
 const booleanFlag = z
   .enum(["true", "false", "1", "0", ""])
@@ -37,6 +38,20 @@ const settingsSchema = z
     LICENSE_STATE_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     BATCH_ISSUE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
     LIST_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
+    JWT_SECRET: optionalText.refine(
+      (value) => value === undefined || value.length >= 32,
+      "must be at least 32 characters",
+    ),
+    JWT_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    JWT_ISSUER: optionalText,
+    JWT_AUDIENCE: optionalText,
+    JWT_ALGORITHMS: optionalText,
+    JWT_ROLE_CLAIM: z.string().min(1).default("role"),
+    JWT_TENANT_CLAIM: z.string().min(1).default("tenant"),
+    ACCESS_TEAM_DOMAIN: optionalText,
+    ACCESS_AUD: optionalText,
+    ACCESS_ROLE: z.enum(ROLES).default("reader"),
+    ACCESS_TENANT: z.string().min(1).default("default"),
     RATE_LIMIT_ISSUE: z.coerce.number().int().min(1).default(300),
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   })
@@ -68,6 +83,20 @@ export interface Config {
   licenseStateCacheMs: number;
   batchIssueMax: number;
   listLimitMax: number;
+  /** Bearer JWTs: HS256 with a shared secret and/or asymmetric tokens from a JWKS. */
+  jwt:
+    | {
+        secret: string | undefined;
+        jwksUrl: string | undefined;
+        issuer: string | undefined;
+        audience: string;
+        algorithms: string[];
+        roleClaim: string;
+        tenantClaim: string;
+      }
+    | undefined;
+  /** Cloudflare Access: the team's domain and the application's AUD tag. */
+  access: { teamDomain: string; audience: string; role: Role; tenantId: string } | undefined;
   /** Requests that sign or change licenses, per API key and window. */
   issueRateLimit: { limit: number; windowSeconds: number };
 }
@@ -119,10 +148,46 @@ export function loadConfig(env: Env): Config {
     licenseStateCacheMs: s.LICENSE_STATE_CACHE_SECONDS * 1_000,
     batchIssueMax: s.BATCH_ISSUE_MAX,
     listLimitMax: s.LIST_LIMIT_MAX,
+    jwt:
+      s.JWT_AUDIENCE && (s.JWT_SECRET || s.JWT_JWKS_URL)
+        ? {
+            secret: s.JWT_SECRET,
+            jwksUrl: s.JWT_JWKS_URL,
+            issuer: s.JWT_ISSUER,
+            audience: s.JWT_AUDIENCE,
+            algorithms: jwtAlgorithms(
+              s.JWT_ALGORITHMS,
+              Boolean(s.JWT_SECRET),
+              Boolean(s.JWT_JWKS_URL),
+            ),
+            roleClaim: s.JWT_ROLE_CLAIM,
+            tenantClaim: s.JWT_TENANT_CLAIM,
+          }
+        : undefined,
+    access:
+      s.ACCESS_TEAM_DOMAIN && s.ACCESS_AUD
+        ? {
+            teamDomain: s.ACCESS_TEAM_DOMAIN,
+            audience: s.ACCESS_AUD,
+            role: s.ACCESS_ROLE,
+            tenantId: s.ACCESS_TENANT,
+          }
+        : undefined,
     issueRateLimit: { limit: s.RATE_LIMIT_ISSUE, windowSeconds: s.RATE_LIMIT_WINDOW_SECONDS },
   };
   parsed.set(env, config);
   return config;
+}
+
+/** The allow-list of JWT algorithms: as configured, or what the configured key sources can check. */
+function jwtAlgorithms(configured: string | undefined, hmac: boolean, jwks: boolean): string[] {
+  if (configured) {
+    return configured
+      .split(",")
+      .map((a) => a.trim())
+      .filter((a) => a !== "" && a !== "none");
+  }
+  return [...(hmac ? ["HS256"] : []), ...(jwks ? ["RS256", "PS256", "ES256", "EdDSA"] : [])];
 }
 
 function isFetcher(value: unknown): value is Fetcher {

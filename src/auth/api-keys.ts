@@ -1,12 +1,4 @@
-export const ROLES = ["admin", "issuer", "reader", "validator"] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Who a request acts as, once its API key is known. */
-export interface Principal {
-  keyId: string;
-  tenantId: string;
-  role: Role;
-}
+import type { Principal, Role } from "./principal.ts";
 
 /** The first admin key is a secret, not a D1 row; this is its id in logs and history. */
 export const BOOTSTRAP_KEY_ID = "bootstrap-admin";
@@ -48,7 +40,7 @@ export async function authenticateApiKey(
 ): Promise<Principal | null> {
   const presentedHash = await sha256(presented);
   if (crypto.subtle.timingSafeEqual(presentedHash, await sha256(bootstrapKey))) {
-    return { keyId: BOOTSTRAP_KEY_ID, tenantId: DEFAULT_TENANT, role: "admin" };
+    return { keyId: BOOTSTRAP_KEY_ID, tenantId: DEFAULT_TENANT, role: "admin", via: "api_key" };
   }
 
   const presentedHex = hex(presentedHash);
@@ -75,5 +67,5 @@ export async function authenticateApiKey(
         .run(),
     );
   }
-  return { keyId: row.key_id, tenantId: row.tenant_id, role: row.role };
+  return { keyId: row.key_id, tenantId: row.tenant_id, role: row.role, via: "api_key" };
 }

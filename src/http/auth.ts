@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { Role } from "../auth/api-keys.ts";
 import { authenticateApiKey } from "../auth/api-keys.ts";
+import type { Role } from "../auth/principal.ts";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "./env.ts";
 

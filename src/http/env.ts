@@ -1,4 +1,4 @@
-import type { Principal } from "../auth/api-keys.ts";
+import type { Principal } from "../auth/principal.ts";
 import type { Config } from "../config.ts";
 import type { LicenseContext } from "../licenses/context.ts";
 
