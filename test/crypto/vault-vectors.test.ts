@@ -6,27 +6,11 @@ import {
   importVaultPublicKey,
   isVaultKeyType,
   parseSignatureOptions,
-  SignatureFormatError,
   type VerificationKey,
   verifyVaultSignature,
 } from "../../src/crypto/verify.ts";
-import vectors from "../fixtures/vault-vectors.json";
-
-interface VaultVector {
-  id: string;
-  key_type: string;
-  public_key: string;
-  input_b64: string;
-  signature: string;
-  params: {
-    hash_algorithm?: string;
-    signature_algorithm?: string;
-    marshaling_algorithm?: string;
-    salt_length?: string;
-  };
-}
-
-const VECTORS: readonly VaultVector[] = vectors.vectors;
+import { type VaultVector, VECTOR_CASES, VECTORS } from "../fixtures/vault-vectors.ts";
+import { rejects } from "../fixtures/verification.ts";
 
 function optionsFor(vector: VaultVector): ImportOptions {
   const { params } = vector;
@@ -58,18 +42,6 @@ async function load(vector: VaultVector): Promise<{
   return { key, input: decodeBase64(vector.input_b64), keyVersion, bytes, marshaling };
 }
 
-/** True when verification answers false or refuses the signature as malformed. */
-async function rejects(result: Promise<boolean>): Promise<boolean> {
-  try {
-    return !(await result);
-  } catch (error) {
-    if (error instanceof SignatureFormatError) {
-      return true;
-    }
-    throw error;
-  }
-}
-
 function flip(bytes: Uint8Array, index: number): Uint8Array<ArrayBuffer> {
   const copy = new Uint8Array(bytes);
   copy[index] = (copy[index] ?? 0) ^ 0xff;
@@ -83,7 +55,7 @@ describe("signatures made by Vault", () => {
     expect(types).toEqual(new Set(["ed25519", "ecdsa-p256", "rsa-2048", "rsa-4096"]));
   });
 
-  describe.each(VECTORS.map((vector) => [vector.id, vector] as const))("%s", (_, vector) => {
+  describe.each(VECTOR_CASES)("%s", (_, vector) => {
     it("verifies", async () => {
       const { key, input } = await load(vector);
       expect(await verifyVaultSignature(key, input, vector.signature)).toBe(true);

@@ -17,6 +17,7 @@ import {
   type VerificationKey,
   verifyVaultSignature,
 } from "../../src/crypto/verify.ts";
+import { rejects } from "../fixtures/verification.ts";
 
 const INPUT = new TextEncoder().encode('{"license":"abc","seats":5}');
 const OTHER_INPUT = new TextEncoder().encode('{"license":"abc","seats":6}');
@@ -134,18 +135,6 @@ async function expectValid(
   for (const index of [0, Math.floor(bytes.length / 2), last]) {
     const tampered = formatVaultSignature(keyVersion, flipByte(bytes, index), marshaling);
     await expect(rejects(verifyVaultSignature(key, INPUT, tampered))).resolves.toBe(true);
-  }
-}
-
-/** True when verification answers false or refuses the signature as malformed. */
-async function rejects(result: Promise<boolean>): Promise<boolean> {
-  try {
-    return !(await result);
-  } catch (error) {
-    if (error instanceof SignatureFormatError) {
-      return true;
-    }
-    throw error;
   }
 }
 

@@ -1,7 +1,6 @@
 // The CLI's wire behaviour against a stand-in service: what each command sends, what it prints
 // and how it exits. The real service's answers are tested with the Worker itself.
 
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import {
   createServer,
@@ -12,11 +11,15 @@ import {
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  type CliResult,
+  expectUsageFailure,
+  firstStderrLine,
+  type RunOptions,
+  runCli as runCliProcess,
+} from "./run-cli.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "scripts", "cli.ts");
 const API_KEY = "test-key-0123456789";
 
 interface Recorded {
@@ -86,39 +89,12 @@ beforeEach(() => {
   reply = { status: 200, body: {} };
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface RunOptions {
-  stdin?: string;
-  env?: Record<string, string | undefined>;
-}
-
-function runCli(args: string[], options: RunOptions = {}): Promise<Result> {
-  // Always set, so that LICENSE_API_* variables in the developer's shell cannot leak in; spawn
-  // leaves out variables whose value is undefined.
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    LICENSE_API_URL: baseUrl,
-    LICENSE_API_KEY: API_KEY,
-    ...options.env,
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? "");
+/** Runs the CLI against the stand-in service. */
+function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  // Always set, so that LICENSE_API_* variables in the developer's shell cannot leak in.
+  return runCliProcess(args, {
+    ...options,
+    env: { LICENSE_API_URL: baseUrl, LICENSE_API_KEY: API_KEY, ...options.env },
   });
 }
 
@@ -136,11 +112,6 @@ function onlyRequest(): Recorded {
     throw new Error("no request recorded");
   }
   return request;
-}
-
-function firstStderrLine(result: Result): unknown {
-  const [first = ""] = result.stderr.split("\n");
-  return JSON.parse(first);
 }
 
 const LICENSE_ID = "lic_01j9z3k8x2m4n6p8r0t2v4x6z8";
@@ -658,11 +629,7 @@ describe("bad flags exit 2 before any request", () => {
   ])("for %s", async (_, args, message, options = {}) => {
     const result = await runCli(args, options);
     expect(requests).toEqual([]);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
-    const [first = "", ...rest] = result.stderr.split("\n");
-    expect(JSON.parse(first)).toEqual({ error: expect.stringMatching(message) });
-    expect(rest.join("\n")).toMatch(/Usage: npm run cli --/);
+    expectUsageFailure(result, message);
   });
 });
 

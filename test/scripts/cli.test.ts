@@ -1,51 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import vectors from "../fixtures/vault-vectors.json";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "scripts", "cli.ts");
-
-interface VaultVector {
-  id: string;
-  key_type: string;
-  public_key: string;
-  input_b64: string;
-  signature: string;
-  params: {
-    hash_algorithm?: string;
-    signature_algorithm?: string;
-    marshaling_algorithm?: string;
-    salt_length?: string;
-  };
-}
-
-const VECTORS: readonly VaultVector[] = vectors.vectors;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { firstVector, type VaultVector, VECTOR_CASES } from "../fixtures/vault-vectors.ts";
+import { expectUsageFailure, firstStderrLine, runCli } from "./run-cli.ts";
 
 function vectorArgs(vector: VaultVector, overrides: { signature?: string; publicKey?: string }) {
   const args = [
@@ -82,42 +40,22 @@ function tamper(signature: string): string {
   return signature.slice(0, index) + replacement + signature.slice(index + 1);
 }
 
-/** Asserts the failure shape: exit 2, one JSON error line on stderr, then usage text. */
-function expectUsageFailure(result: Result, message: RegExp): void {
-  expect(result.code).toBe(2);
-  expect(result.stdout).toBe("");
-  const [first = "", ...rest] = result.stderr.split("\n");
-  const parsed: unknown = JSON.parse(first);
-  expect(parsed).toEqual({ error: expect.stringMatching(message) });
-  expect(rest.join("\n")).toMatch(/Usage: npm run cli --/);
-}
-
 describe("verify-signature", () => {
-  it.each(VECTORS.map((vector) => [vector.id, vector] as const))(
-    "accepts the Vault vector %s",
-    async (_, vector) => {
-      const result = await runCli(vectorArgs(vector, {}));
-      expect(result.stderr).toBe("");
-      expect(result.stdout).toBe('{"valid":true}\n');
-      expect(result.code).toBe(0);
-    },
-  );
+  it.each(VECTOR_CASES)("accepts the Vault vector %s", async (_, vector) => {
+    const result = await runCli(vectorArgs(vector, {}));
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe('{"valid":true}\n');
+    expect(result.code).toBe(0);
+  });
 
-  it.each(VECTORS.map((vector) => [vector.id, vector] as const))(
-    "rejects a tampered signature for %s",
-    async (_, vector) => {
-      const result = await runCli(vectorArgs(vector, { signature: tamper(vector.signature) }));
-      expect(result.stdout).toBe('{"valid":false}\n');
-      expect(result.code).toBe(1);
-    },
-  );
+  it.each(VECTOR_CASES)("rejects a tampered signature for %s", async (_, vector) => {
+    const result = await runCli(vectorArgs(vector, { signature: tamper(vector.signature) }));
+    expect(result.stdout).toBe('{"valid":false}\n');
+    expect(result.code).toBe(1);
+  });
 
   it("rejects a signature over other input", async () => {
-    const [vector] = VECTORS;
-    if (vector === undefined) {
-      throw new Error("no vectors");
-    }
-    const args = vectorArgs(vector, {});
+    const args = vectorArgs(firstVector(), {});
     args[args.indexOf("--input") + 1] = "b3RoZXIgaW5wdXQ=";
     const result = await runCli(args);
     expect(result.stdout).toBe('{"valid":false}\n');
@@ -125,10 +63,7 @@ describe("verify-signature", () => {
   });
 
   it("rejects a signature labelled with another key version when one is pinned", async () => {
-    const vector = VECTORS.find((candidate) => candidate.key_type === "ed25519");
-    if (vector === undefined) {
-      throw new Error("no ed25519 vector");
-    }
+    const vector = firstVector("ed25519");
     const relabelled = vector.signature.replace(/^vault:v1:/, "vault:v2:");
     const pinned = await runCli([
       ...vectorArgs(vector, { signature: relabelled }),
@@ -150,38 +85,27 @@ describe("verify-signature", () => {
       await rm(dir, { recursive: true, force: true });
     });
 
-    it.each(VECTORS.map((vector) => [vector.id, vector] as const))(
-      "reads the key of %s from a file",
-      async (_, vector) => {
-        const path = join(dir, `${vector.id}.key`);
-        // Files usually end with a newline even where Vault's value does not.
-        await writeFile(
-          path,
-          vector.public_key.endsWith("\n") ? vector.public_key : `${vector.public_key}\n`,
-        );
-        const result = await runCli(vectorArgs(vector, { publicKey: `@${path}` }));
-        expect(result.stdout).toBe('{"valid":true}\n');
-        expect(result.code).toBe(0);
-      },
-    );
+    it.each(VECTOR_CASES)("reads the key of %s from a file", async (_, vector) => {
+      const path = join(dir, `${vector.id}.key`);
+      // Files usually end with a newline even where Vault's value does not.
+      await writeFile(
+        path,
+        vector.public_key.endsWith("\n") ? vector.public_key : `${vector.public_key}\n`,
+      );
+      const result = await runCli(vectorArgs(vector, { publicKey: `@${path}` }));
+      expect(result.stdout).toBe('{"valid":true}\n');
+      expect(result.code).toBe(0);
+    });
 
     it("exits 2 when the file cannot be read", async () => {
-      const [vector] = VECTORS;
-      if (vector === undefined) {
-        throw new Error("no vectors");
-      }
       const missing = join(dir, "missing.pem");
-      const result = await runCli(vectorArgs(vector, { publicKey: `@${missing}` }));
+      const result = await runCli(vectorArgs(firstVector(), { publicKey: `@${missing}` }));
       expectUsageFailure(result, /cannot read --public-key file/);
     });
   });
 
   describe("bad usage exits 2", () => {
-    const vector = VECTORS.find((candidate) => candidate.key_type === "ecdsa-p256");
-    if (vector === undefined) {
-      throw new Error("no ecdsa-p256 vector");
-    }
-    const base = vectorArgs(vector, {});
+    const base = vectorArgs(firstVector("ecdsa-p256"), {});
     const without = (flag: string) => {
       const index = base.indexOf(flag);
       return [...base.slice(0, index), ...base.slice(index + 2)];
@@ -218,8 +142,7 @@ describe("verify-signature", () => {
     it("for an unknown command", async () => {
       const result = await runCli(["frobnicate"]);
       expect(result.code).toBe(2);
-      const [first = ""] = result.stderr.split("\n");
-      expect(JSON.parse(first)).toEqual({ error: 'unknown command "frobnicate"' });
+      expect(firstStderrLine(result)).toEqual({ error: 'unknown command "frobnicate"' });
       expect(result.stderr).toMatch(/verify-signature/);
     });
   });

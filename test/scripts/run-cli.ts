@@ -1,0 +1,56 @@
+// Runs scripts/cli.ts in a child process, as a user would, for the CLI tests.
+
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CLI = join(ROOT, "scripts", "cli.ts");
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to the CLI's stdin, which is closed after it (and at once without it). */
+  stdin?: string;
+  /** Laid over this process's environment; spawn leaves out variables whose value is undefined. */
+  env?: Record<string, string | undefined>;
+}
+
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? "");
+  });
+}
+
+/** The first line of stderr, parsed as JSON. */
+export function firstStderrLine(result: CliResult): unknown {
+  const [first = ""] = result.stderr.split("\n");
+  return JSON.parse(first);
+}
+
+/** Asserts the failure shape: exit 2, one JSON error line on stderr, then usage text. */
+export function expectUsageFailure(result: CliResult, message: RegExp): void {
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe("");
+  const [first = "", ...rest] = result.stderr.split("\n");
+  const parsed: unknown = JSON.parse(first);
+  expect(parsed).toEqual({ error: expect.stringMatching(message) });
+  expect(rest.join("\n")).toMatch(/Usage: npm run cli --/);
+}
