@@ -4,24 +4,33 @@ import { loadConfig } from "./config.ts";
 import { ApiError } from "./errors.ts";
 import type { AppEnv } from "./http/env.ts";
 import { renderError } from "./http/errors.ts";
+import { corsPolicy, limitBody, noStore, requireJson } from "./http/hardening.ts";
 import { requestId } from "./http/request-id.ts";
+import { credentialRoutes } from "./routes/credentials.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { licenseRoutes } from "./routes/licenses.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
+import { tenantRoutes } from "./routes/tenants.ts";
 
 export function createApp() {
   const app = new Hono<AppEnv>();
 
   app.use(requestId);
   app.use(secureHeaders());
+  app.use(noStore);
   app.use(async (c, next) => {
     c.set("config", loadConfig(c.env));
     await next();
   });
+  app.use(corsPolicy);
+  app.use(limitBody);
+  app.use(requireJson);
 
   app.route("/health", healthRoutes);
   app.route("/openapi.json", openApiRoutes);
   app.route("/license", licenseRoutes);
+  app.route("/credentials", credentialRoutes);
+  app.route("/tenants", tenantRoutes);
 
   app.notFound((c) => {
     throw new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`);

@@ -52,6 +52,13 @@ const settingsSchema = z
     ACCESS_AUD: optionalText,
     ACCESS_ROLE: z.enum(ROLES).default("reader"),
     ACCESS_TENANT: z.string().min(1).default("default"),
+    IDEMPOTENCY_TTL_HOURS: z.coerce.number().min(1).max(720).default(24),
+    MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(10_485_760).default(1_048_576),
+    CORS_VALIDATE_ORIGINS: optionalText,
+    CORS_ADMIN_ORIGINS: optionalText,
+    RATE_LIMIT_VALIDATE: z.coerce.number().int().min(1).default(1_200),
+    RATE_LIMIT_READ: z.coerce.number().int().min(1).default(600),
+    RATE_LIMIT_CREDENTIALS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_ISSUE: z.coerce.number().int().min(1).default(300),
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   })
@@ -64,6 +71,8 @@ const settingsSchema = z
   );
 
 export type Settings = z.output<typeof settingsSchema>;
+
+export type RateLimitGroup = "validate" | "read" | "issue" | "credentials";
 
 export interface Config {
   vault: {
@@ -97,8 +106,12 @@ export interface Config {
     | undefined;
   /** Cloudflare Access: the team's domain and the application's AUD tag. */
   access: { teamDomain: string; audience: string; role: Role; tenantId: string } | undefined;
-  /** Requests that sign or change licenses, per API key and window. */
-  issueRateLimit: { limit: number; windowSeconds: number };
+  idempotencyTtlMs: number;
+  maxBodyBytes: number;
+  /** Origins allowed to call each group of routes from a browser; empty means none. */
+  cors: { validate: string[]; admin: string[] };
+  /** Requests per window, per credential (or per client IP without one), for each group. */
+  rateLimits: Record<RateLimitGroup, number> & { windowSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -173,7 +186,16 @@ export function loadConfig(env: Env): Config {
             tenantId: s.ACCESS_TENANT,
           }
         : undefined,
-    issueRateLimit: { limit: s.RATE_LIMIT_ISSUE, windowSeconds: s.RATE_LIMIT_WINDOW_SECONDS },
+    idempotencyTtlMs: s.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    maxBodyBytes: s.MAX_BODY_BYTES,
+    cors: { validate: origins(s.CORS_VALIDATE_ORIGINS), admin: origins(s.CORS_ADMIN_ORIGINS) },
+    rateLimits: {
+      validate: s.RATE_LIMIT_VALIDATE,
+      read: s.RATE_LIMIT_READ,
+      issue: s.RATE_LIMIT_ISSUE,
+      credentials: s.RATE_LIMIT_CREDENTIALS,
+      windowSeconds: s.RATE_LIMIT_WINDOW_SECONDS,
+    },
   };
   parsed.set(env, config);
   return config;
@@ -188,6 +210,13 @@ function jwtAlgorithms(configured: string | undefined, hmac: boolean, jwks: bool
       .filter((a) => a !== "" && a !== "none");
   }
   return [...(hmac ? ["HS256"] : []), ...(jwks ? ["RS256", "PS256", "ES256", "EdDSA"] : [])];
+}
+
+function origins(list: string | undefined): string[] {
+  return (list ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
 }
 
 function isFetcher(value: unknown): value is Fetcher {

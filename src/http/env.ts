@@ -1,6 +1,6 @@
 import type { Principal } from "../auth/principal.ts";
 import type { Config } from "../config.ts";
-import type { LicenseContext } from "../licenses/context.ts";
+import type { IdempotencyRecord } from "../licenses/context.ts";
 
 /** The Hono environment of the app: bindings plus what middleware puts on each request. */
 export interface AppEnv {
@@ -8,7 +8,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     config: Config;
-    licenses: LicenseContext;
+    idempotency: IdempotencyRecord | undefined;
     principal: Principal | undefined;
   };
 }

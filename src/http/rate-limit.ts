@@ -1,26 +1,19 @@
 import { createMiddleware } from "hono/factory";
-import type { Config } from "../config.ts";
+import type { RateLimitGroup } from "../config.ts";
 import { ApiError } from "../errors.ts";
 import type { RateLimitDecision } from "../ratelimit/limiter.ts";
 import type { AppEnv } from "./env.ts";
 import { log } from "./log.ts";
 
-export interface RateLimitRule {
-  /** Names the budget in headers and in the limiter's storage. */
-  name: string;
-  limit: number;
-  windowSeconds: number;
-  /** What to do when the limiter cannot be reached: let the request through, or refuse it. */
-  onLimiterFailure: "open" | "closed";
-}
-
 /**
- * Counts each request of the authenticated caller against `rule` in that caller's Durable
- * Object, and refuses it with 429 RATE_LIMITED once the window's budget is spent.
+ * Counts each request against the budget of `group` for the caller: its credential, or its
+ * client IP when it sent none. Past the budget, 429 RATE_LIMITED. When the limiter cannot be
+ * reached, `onLimiterFailure` decides: let the request through ("open") or refuse it ("closed").
  */
-export function rateLimit(rule: (config: Config) => RateLimitRule) {
+export function rateLimit(group: RateLimitGroup, onLimiterFailure: "open" | "closed") {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const current = rule(c.get("config"));
+    const limits = c.get("config").rateLimits;
+    const current = { name: group, limit: limits[group], windowSeconds: limits.windowSeconds };
     const principal = c.get("principal");
     const identity = principal
       ? `key:${principal.keyId}`
@@ -33,10 +26,10 @@ export function rateLimit(rule: (config: Config) => RateLimitRule) {
     } catch (error) {
       log("error", "rate limiter unavailable", {
         request_id: c.get("requestId"),
-        policy: current.onLimiterFailure,
+        policy: onLimiterFailure,
         error: error instanceof Error ? error.message : String(error),
       });
-      if (current.onLimiterFailure === "closed") {
+      if (onLimiterFailure === "closed") {
         throw new ApiError("RATE_LIMITED", "the rate limiter is unavailable; try again shortly", {
           headers: { "Retry-After": "1" },
         });

@@ -1,22 +1,26 @@
 import type { Context } from "hono";
+import type { Principal } from "../auth/principal.ts";
 import type { Config } from "../config.ts";
+import { ApiError } from "../errors.ts";
 import { Keyring } from "../keys/keyring.ts";
 import type { Actor, LicenseContext } from "../licenses/context.ts";
 import { Sessions } from "../licenses/sessions.ts";
+import type { Tenant } from "../tenants/store.ts";
+import { DEFAULT_TENANT, findTenant } from "../tenants/store.ts";
 import { VaultClient } from "../vault/client.ts";
 import type { AppEnv } from "./env.ts";
 
-const DEFAULT_TENANT = "default";
 /** D1 bookmarks are dash-separated hexadecimal fields; anything else is ignored, not sent on. */
 const BOOKMARK = /^[0-9a-f]{8}(-[0-9a-f]{8,64}){2,6}$/;
 
-export function vaultClient(config: Config): VaultClient {
+/** A Vault client for the service's namespace, or for a tenant's own. */
+export function vaultClient(config: Config, tenant?: Tenant): VaultClient {
   const { vault } = config;
   const fetcher = vault.fetcher;
   return new VaultClient({
     addr: vault.addr,
     token: vault.token,
-    namespace: vault.namespace,
+    namespace: tenant?.vault_namespace ?? vault.namespace,
     mount: vault.mount,
     timeoutMs: vault.timeoutMs,
     access: vault.access,
@@ -24,33 +28,56 @@ export function vaultClient(config: Config): VaultClient {
   });
 }
 
-/** The services of one request, scoped to the tenant of whoever is calling. */
-export function licenseContext(c: Context<AppEnv>): LicenseContext {
+/** The keyring of a tenant's signing key, in the tenant's Vault namespace. */
+export function keyringFor(c: Context<AppEnv>, tenant: Tenant, vault?: VaultClient): Keyring {
   const config = c.get("config");
-  const vault = vaultClient(config);
+  const namespace = tenant.vault_namespace ?? config.vault.namespace ?? "";
+  return new Keyring({
+    db: c.env.DB,
+    vault: vault ?? vaultClient(config, tenant),
+    tenantId: tenant.tenant_id,
+    keyName: tenant.transit_key ?? config.vault.keyName,
+    vaultScope: `${config.vault.addr}|${namespace}|${config.vault.mount}`,
+  });
+}
+
+/** The tenant of whoever is calling; unauthenticated validation acts for the default tenant. */
+export async function currentTenant(c: Context<AppEnv>): Promise<Tenant> {
   const tenantId = c.get("principal")?.tenantId ?? DEFAULT_TENANT;
+  const tenant = await findTenant(c.env.DB, tenantId, Date.now());
+  if (!tenant) {
+    throw new ApiError("FORBIDDEN", `tenant ${tenantId} does not exist`);
+  }
+  return tenant;
+}
+
+/** The services of one request, scoped to the tenant of whoever is calling. */
+export async function licenseContext(c: Context<AppEnv>): Promise<LicenseContext> {
+  const config = c.get("config");
+  const tenant = await currentTenant(c);
+  const vault = vaultClient(config, tenant);
   const bookmark = c.req.header("X-D1-Bookmark");
-  const sessions = new Sessions(
-    c.env.DB,
-    bookmark && BOOKMARK.test(bookmark) ? bookmark : undefined,
-  );
   return {
-    sessions,
+    sessions: new Sessions(c.env.DB, bookmark && BOOKMARK.test(bookmark) ? bookmark : undefined),
     vault,
-    keyring: new Keyring({
-      db: c.env.DB,
-      vault,
-      tenantId,
-      keyName: config.vault.keyName,
-      vaultScope: `${config.vault.addr}|${config.vault.namespace ?? ""}|${config.vault.mount}`,
-    }),
-    tenantId,
+    keyring: keyringFor(c, tenant, vault),
+    tenantId: tenant.tenant_id,
     issuer: config.issuer,
     stateCacheMs: config.licenseStateCacheMs,
     batchIssueMax: config.batchIssueMax,
     listLimitMax: config.listLimitMax,
     now: Date.now,
+    idempotency: c.get("idempotency"),
   };
+}
+
+/** The authenticated caller; routes behind requireRole always have one. */
+export function requirePrincipal(c: Context<AppEnv>): Principal {
+  const principal = c.get("principal");
+  if (!principal) {
+    throw new ApiError("UNAUTHORIZED", "a credential is required");
+  }
+  return principal;
 }
 
 export function actorOf(c: Context<AppEnv>): Actor {

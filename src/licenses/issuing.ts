@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { signParams } from "../keys/profiles.ts";
-import type { Actor, LicenseContext } from "./context.ts";
-import { changeOf } from "./context.ts";
+import type { Actor, LicenseContext, Outcome } from "./context.ts";
+import { changeOf, recordOutcome } from "./context.ts";
 import { newLicenseId, signedBytes } from "./document.ts";
 import type { IssueRequest, License, UnsignedLicense } from "./schemas.ts";
 import { issueRequestSchema, LICENSE_FORMAT_VERSION } from "./schemas.ts";
@@ -48,12 +48,14 @@ function draft(
   return license;
 }
 
+export type IssueOutcome = Outcome<{ success: true; license: License }>;
+
 /** Signs and stores one license. Nothing is stored unless Vault signed it. */
 export async function issueLicense(
   ctx: LicenseContext,
   request: IssueRequest,
   actor: Actor,
-): Promise<License> {
+): Promise<IssueOutcome> {
   const problem = checkValidityWindow(request.expires_at, request.not_before, ctx.now());
   if (problem) {
     throw new ApiError("INVALID_LICENSE", problem, { details: { field: "expires_at" } });
@@ -62,11 +64,12 @@ export async function issueLicense(
   const change = changeOf(ctx, actor);
   const license = await signLicense(ctx, (version) => draft(ctx, request, version, change.at));
 
+  const outcome: IssueOutcome = { status: 201, body: { success: true, license } };
   const db = ctx.sessions.write();
-  await db.batch(insertLicense(db, license, change));
+  await db.batch([...insertLicense(db, license, change), ...recordOutcome(ctx, db, outcome)]);
   ctx.sessions.wrote();
   licenseStateCache.delete(ctx.tenantId, license.license_id);
-  return license;
+  return outcome;
 }
 
 /** Signs a document built for the current key version with Vault Transit. */
@@ -93,11 +96,18 @@ export type BatchItemResult =
  * checks, or that Vault refuses, are reported and skipped; the rest are stored together, so
  * the batch never leaves half of what was signed stored.
  */
+export type BatchOutcome = Outcome<{
+  success: boolean;
+  issued: number;
+  failed: number;
+  results: BatchItemResult[];
+}>;
+
 export async function issueBatch(
   ctx: LicenseContext,
   items: unknown[],
   actor: Actor,
-): Promise<BatchItemResult[]> {
+): Promise<BatchOutcome> {
   if (items.length > ctx.batchIssueMax) {
     throw new ApiError("INVALID_LICENSE", `a batch holds at most ${ctx.batchIssueMax} licenses`, {
       details: { field: "licenses", max: ctx.batchIssueMax, received: items.length },
@@ -106,6 +116,7 @@ export async function issueBatch(
 
   const change = changeOf(ctx, actor);
   const results: BatchItemResult[] = [];
+  const signed: License[] = [];
   const accepted: { index: number; request: IssueRequest }[] = [];
   items.forEach((item, index) => {
     const parsed = issueRequestSchema.safeParse(item);
@@ -134,7 +145,6 @@ export async function issueBatch(
       drafts.map((d) => signedBytes(d)),
       signParams(key.type, key.latestVersion),
     );
-    const signed: License[] = [];
     signatures.forEach((result, i) => {
       const index = accepted[i]?.index ?? -1;
       const unsigned = drafts[i];
@@ -147,13 +157,22 @@ export async function issueBatch(
       signed.push(license);
       results.push({ index, success: true, license });
     });
-
-    if (signed.length > 0) {
-      const db = ctx.sessions.write();
-      await db.batch(signed.flatMap((license) => insertLicense(db, license, change)));
-      ctx.sessions.wrote();
-    }
   }
 
-  return results.sort((a, b) => a.index - b.index);
+  results.sort((a, b) => a.index - b.index);
+  const issued = signed.length;
+  const outcome: BatchOutcome = {
+    status: issued > 0 ? 201 : 200,
+    body: { success: issued === results.length, issued, failed: results.length - issued, results },
+  };
+  const first = signed[0];
+  if (first) {
+    const db = ctx.sessions.write();
+    await db.batch([
+      ...signed.flatMap((license) => insertLicense(db, license, change)),
+      ...recordOutcome(ctx, db, outcome, first.license_id),
+    ]);
+    ctx.sessions.wrote();
+  }
+  return outcome;
 }

@@ -1,6 +1,6 @@
 import { ApiError } from "../errors.ts";
-import type { Actor, LicenseContext } from "./context.ts";
-import { changeOf } from "./context.ts";
+import type { Actor, LicenseContext, Outcome } from "./context.ts";
+import { changeOf, recordOutcome } from "./context.ts";
 import { newLicenseId } from "./document.ts";
 import { checkValidityWindow, signLicense } from "./issuing.ts";
 import type { License, LicenseStatus, RenewRequest } from "./schemas.ts";
@@ -63,7 +63,7 @@ export async function renewLicense(
   ctx: LicenseContext,
   request: RenewRequest,
   actor: Actor,
-): Promise<License> {
+): Promise<Outcome<{ success: true; license: License }>> {
   const previous = await licenseToRenew(ctx, request);
   const problem = refusal(previous.state, "renewed");
   if (problem) {
@@ -98,18 +98,20 @@ export async function renewLicense(
     renewed_from: old.license_id,
   }));
 
+  const outcome = { status: 201, body: { success: true, license: renewed } } as const;
   const db = ctx.sessions.write();
   const renewedFrom = old.license_id;
-  const results = await db.batch(
-    renewStatements(db, { ...renewed, renewed_from: renewedFrom }, change),
-  );
+  const results = await db.batch([
+    ...renewStatements(db, { ...renewed, renewed_from: renewedFrom }, change),
+    ...recordOutcome(ctx, db, outcome, renewed.license_id),
+  ]);
   ctx.sessions.wrote();
   licenseStateCache.delete(ctx.tenantId, renewedFrom);
   if ((results[2]?.meta.changes ?? 0) !== 1) {
     // Someone renewed, suspended or revoked it between our read and our write.
     throw new ApiError("CONFLICT", `license ${renewedFrom} changed while it was being renewed`);
   }
-  return renewed;
+  return outcome;
 }
 
 async function licenseToRenew(ctx: LicenseContext, request: RenewRequest): Promise<StoredLicense> {

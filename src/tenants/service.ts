@@ -1,0 +1,56 @@
+import type { Principal } from "../auth/principal.ts";
+import { ApiError } from "../errors.ts";
+import type { Keyring } from "../keys/keyring.ts";
+import type { Tenant } from "./store.ts";
+import { DEFAULT_TENANT, findTenant, insertTenant, listTenants } from "./store.ts";
+
+export interface CreateTenant {
+  tenant_id: string;
+  name: string;
+  transit_key?: string | undefined;
+  vault_namespace?: string | undefined;
+}
+
+function requireOperator(principal: Principal): void {
+  if (principal.tenantId !== DEFAULT_TENANT || principal.role !== "admin") {
+    throw new ApiError("FORBIDDEN", "only admins of the default tenant manage tenants");
+  }
+}
+
+/**
+ * Creates a tenant. Its signing key is read from Vault first, so a tenant is never created
+ * with a key that cannot sign, and its public keys are stored before its first license.
+ */
+export async function createTenant(
+  db: D1Database,
+  principal: Principal,
+  request: CreateTenant,
+  keyringFor: (tenant: Tenant) => Keyring,
+  now: number,
+): Promise<Tenant> {
+  requireOperator(principal);
+  const tenant: Tenant = {
+    tenant_id: request.tenant_id,
+    name: request.name,
+    transit_key: request.transit_key ?? null,
+    vault_namespace: request.vault_namespace ?? null,
+    created_at: new Date(now).toISOString(),
+  };
+  if (await findTenant(db, tenant.tenant_id, now, 0)) {
+    throw new ApiError("CONFLICT", `tenant ${tenant.tenant_id} already exists`);
+  }
+  await keyringFor(tenant).refresh();
+  if (!(await insertTenant(db, tenant))) {
+    throw new ApiError("CONFLICT", `tenant ${tenant.tenant_id} already exists`);
+  }
+  return tenant;
+}
+
+/** The tenants a principal may see: all of them for operators, else its own. */
+export async function visibleTenants(db: D1Database, principal: Principal): Promise<Tenant[]> {
+  if (principal.tenantId === DEFAULT_TENANT && principal.role === "admin") {
+    return await listTenants(db);
+  }
+  const own = await findTenant(db, principal.tenantId, Date.now());
+  return own ? [own] : [];
+}
