@@ -24,6 +24,8 @@ export async function call<T = Json>(
     key?: string | null;
     headers?: Record<string, string>;
     env?: Partial<Env>;
+    /** Sends the body with exactly the headers given, without a JSON Content-Type. */
+    rawContentType?: boolean;
   } = {},
 ): Promise<ApiResponse<T>> {
   const headers = new Headers(options.headers);
@@ -33,7 +35,9 @@ export async function call<T = Json>(
   }
   let body: string | undefined;
   if (options.body !== undefined) {
-    headers.set("Content-Type", "application/json");
+    if (!options.rawContentType) {
+      headers.set("Content-Type", "application/json");
+    }
     body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
   }
   const request = new Request(`https://licenses.test${path}`, {
@@ -92,7 +96,7 @@ export interface LicenseDoc {
 
 export async function issue(
   overrides: Json = {},
-  options: { env?: Partial<Env> } = {},
+  options: { env?: Partial<Env>; key?: string } = {},
 ): Promise<LicenseDoc> {
   const response = await call<{ license: LicenseDoc }>("POST", "/license/issue", {
     body: {

@@ -1,6 +1,7 @@
 import type { Principal } from "../auth/principal.ts";
 import { ApiError } from "../errors.ts";
 import type { Keyring } from "../keys/keyring.ts";
+import { VaultError } from "../vault/errors.ts";
 import type { Tenant } from "./store.ts";
 import { DEFAULT_TENANT, findTenant, insertTenant, listTenants } from "./store.ts";
 
@@ -39,7 +40,16 @@ export async function createTenant(
   if (await findTenant(db, tenant.tenant_id, now, 0)) {
     throw new ApiError("CONFLICT", `tenant ${tenant.tenant_id} already exists`);
   }
-  await keyringFor(tenant).refresh();
+  try {
+    await keyringFor(tenant).refresh();
+  } catch (error) {
+    if (error instanceof VaultError && error.kind === "not_found") {
+      throw new ApiError("INVALID_LICENSE", `Vault has no Transit key ${tenant.transit_key}`, {
+        details: { field: "transit_key" },
+      });
+    }
+    throw error;
+  }
   if (!(await insertTenant(db, tenant))) {
     throw new ApiError("CONFLICT", `tenant ${tenant.tenant_id} already exists`);
   }
