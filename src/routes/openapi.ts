@@ -1,5 +1,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import {
+  createCredentialSchema,
+  createTenantSchema,
+  tenantQuerySchema,
+} from "../credentials/schemas.ts";
 import { ERROR_STATUS } from "../errors.ts";
 import type { AppEnv } from "../http/env.ts";
 import {
@@ -28,7 +33,7 @@ const errorSchema = z
 const licenseResponse = z.object({ success: z.boolean(), license: licenseSchema });
 
 interface Operation {
-  method: "get" | "post";
+  method: "get" | "post" | "delete";
   path: string;
   summary: string;
   auth: "required" | "optional" | "none";
@@ -113,6 +118,45 @@ const OPERATIONS: Operation[] = [
     method: "get",
     path: "/license/{id}",
     summary: "One license with its status history",
+    auth: "required",
+    response: z.unknown(),
+  },
+  {
+    method: "post",
+    path: "/credentials",
+    summary: "Create an API key; its secret is shown once",
+    auth: "required",
+    body: createCredentialSchema,
+    response: z.unknown(),
+  },
+  {
+    method: "get",
+    path: "/credentials",
+    summary: "List the tenant's API keys",
+    auth: "required",
+    query: tenantQuerySchema,
+    response: z.unknown(),
+  },
+  {
+    method: "delete",
+    path: "/credentials/{id}",
+    summary: "Revoke an API key",
+    auth: "required",
+    query: tenantQuerySchema,
+    response: z.unknown(),
+  },
+  {
+    method: "post",
+    path: "/tenants",
+    summary: "Create a tenant (operators only)",
+    auth: "required",
+    body: createTenantSchema,
+    response: z.unknown(),
+  },
+  {
+    method: "get",
+    path: "/tenants",
+    summary: "List tenants",
     auth: "required",
     response: z.unknown(),
   },
