@@ -3,6 +3,13 @@ import type { ValidationTargets } from "hono";
 import type { ZodType } from "zod";
 import { ApiError } from "../errors.ts";
 
+/** How each part of a request is called in error messages. */
+const PLACE: Partial<Record<keyof ValidationTargets, string>> = {
+  json: "body",
+  query: "query",
+  param: "path",
+};
+
 /**
  * Hono's zod validator, wrapped so that bad input gets the error envelope with every problem
  * listed by path, never the validator's own response.
@@ -18,8 +25,9 @@ export function valid<Target extends keyof ValidationTargets, Schema extends Zod
         message: issue.message,
       }));
       const first = issues[0];
-      const summary = first ? `${first.path || target}: ${first.message}` : "invalid input";
-      throw new ApiError("INVALID_LICENSE", `invalid ${target}: ${summary}`, { details: issues });
+      const place = PLACE[target] ?? target;
+      const summary = first ? `${first.path || place}: ${first.message}` : "invalid input";
+      throw new ApiError("INVALID_LICENSE", `invalid ${place}: ${summary}`, { details: issues });
     }
   });
 }
