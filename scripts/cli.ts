@@ -27,6 +27,7 @@ import {
   parseFlags,
   printJson,
   required,
+  resolveCommand,
   UsageError,
   valueOrFile,
 } from "./cli/common.ts";
@@ -110,11 +111,19 @@ Prints {"valid":true} and exits 0, or {"valid":false} and exits 1.`,
   },
 };
 
-function overview(): string {
-  const width = Math.max(...Object.keys(commands).map((name) => name.length));
-  const lines = Object.entries(commands).map(
-    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+/** Each runnable command line with its summary; a group is listed as its subcommands. */
+function listing(prefix: string, table: Readonly<Record<string, Command>>): [string, string][] {
+  return Object.entries(table).flatMap(([name, command]): [string, string][] =>
+    command.subcommands === undefined
+      ? [[`${prefix}${name}`, command.summary]]
+      : listing(`${prefix}${name} `, command.subcommands),
   );
+}
+
+function overview(): string {
+  const entries = listing("", commands);
+  const width = Math.max(...entries.map(([name]) => name.length));
+  const lines = entries.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`);
   return [
     "Usage: npm run cli -- <command> [flags]",
     "",
@@ -123,24 +132,25 @@ function overview(): string {
     "",
     "Commands that call the service also take --url (default $LICENSE_API_URL),",
     "--api-key (default $LICENSE_API_KEY), --timeout and --pretty.",
-    "Run `npm run cli -- help <command>` for a command's flags.",
+    "Run `npm run cli -- help <command>` for a command's flags, e.g. `help credentials`.",
   ].join("\n");
 }
 
 const help: Command = {
   summary: "Show the commands, or one command's flags",
-  usage: "Usage: npm run cli -- help [command]",
+  usage: "Usage: npm run cli -- help [command [subcommand]]",
   async run(args) {
-    const name = args[0];
+    const [name, ...rest] = args;
     if (name === undefined) {
       process.stdout.write(`${overview()}\n`);
       return EXIT_OK;
     }
-    const command = commands[name];
-    if (command === undefined || args.length > 1) {
+    const command = findCommand(name);
+    const resolved = command === undefined ? undefined : resolveCommand(command, rest);
+    if (resolved === undefined || resolved.args.length > 0) {
       throw new UsageError(`unknown command ${JSON.stringify(args.join(" "))}`);
     }
-    process.stdout.write(`${command.usage}\n`);
+    process.stdout.write(`${resolved.command.usage}\n`);
     return EXIT_OK;
   },
 };
@@ -151,6 +161,11 @@ export const commands: Record<string, Command> = {
   ...serviceCommands,
   help,
 };
+
+// Own names only: a typed word such as "constructor" must not find Object.prototype members.
+function findCommand(name: string): Command | undefined {
+  return Object.hasOwn(commands, name) ? commands[name] : undefined;
+}
 
 // Errors that mean the invocation (flags, key, signature string) was wrong, not the answer.
 function isUsageFailure(error: unknown): error is Error {
@@ -169,18 +184,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${overview()}\n`);
     return EXIT_OK;
   }
-  const command = commands[name];
-  if (command === undefined) {
+  const named = findCommand(name);
+  if (named === undefined) {
     printJson(process.stderr, { error: `unknown command ${JSON.stringify(name)}` });
     process.stderr.write(`${overview()}\n`);
     return EXIT_USAGE;
   }
-  if (args.includes("--help") || args.includes("-h")) {
+  // `credentials create --role x` runs create, whose usage is the one worth showing on errors.
+  const { command, args: commandArgs } = resolveCommand(named, args);
+  if (commandArgs.includes("--help") || commandArgs.includes("-h")) {
     process.stdout.write(`${command.usage}\n`);
     return EXIT_OK;
   }
   try {
-    return await command.run(args);
+    return await command.run(commandArgs);
   } catch (error) {
     if (isUsageFailure(error)) {
       printJson(process.stderr, { error: error.message });

@@ -11,11 +11,53 @@ export interface Command {
   usage: string;
   /** Returns the process exit code. */
   run(args: string[]): Promise<number>;
+  /** For a group such as `credentials`: the commands typed after its name. */
+  subcommands?: Readonly<Record<string, Command>>;
 }
 
 /** An error caused by the invocation rather than by the thing being checked. */
 export class UsageError extends Error {
   override name = "UsageError";
+}
+
+/**
+ * A command that only names its subcommands. It runs only when the word after it is not one of
+ * them, since callers resolve the subcommand first so that its own usage is shown on errors.
+ */
+export function commandGroup(
+  name: string,
+  summary: string,
+  usage: string,
+  subcommands: Readonly<Record<string, Command>>,
+): Command {
+  const names = Object.keys(subcommands).join(", ");
+  return {
+    summary,
+    usage,
+    subcommands,
+    async run(args) {
+      const [word] = args;
+      if (word === undefined || word.startsWith("-")) {
+        throw new UsageError(`missing ${name} command: one of ${names}`);
+      }
+      throw new UsageError(`unknown ${name} command ${JSON.stringify(word)}; one of ${names}`);
+    },
+  };
+}
+
+/** Follows subcommand names at the start of args down to the command that runs. */
+export function resolveCommand(
+  command: Command,
+  args: string[],
+): { command: Command; args: string[] } {
+  const [word, ...rest] = args;
+  const subcommands = command.subcommands;
+  // Own names only: a word such as "constructor" must not find Object.prototype members.
+  if (word === undefined || subcommands === undefined || !Object.hasOwn(subcommands, word)) {
+    return { command, args };
+  }
+  const subcommand = subcommands[word];
+  return subcommand === undefined ? { command, args } : resolveCommand(subcommand, rest);
 }
 
 export const EXIT_OK = 0;

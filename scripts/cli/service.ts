@@ -2,10 +2,12 @@
 // into one request; `callService` owns the wire: headers, timeout, JSON, output and exit codes.
 
 import { text } from "node:stream/consumers";
+import { ROLES } from "../../src/auth/principal.ts";
 import { parseInstant } from "../../src/licenses/dates.ts";
 import { LICENSE_STATUSES } from "../../src/licenses/schemas.ts";
 import {
   type Command,
+  commandGroup,
   EXIT_NEGATIVE,
   EXIT_OK,
   EXIT_USAGE,
@@ -41,10 +43,14 @@ interface Connection {
 }
 
 interface ServiceCall {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   path: string;
   query?: Record<string, string | undefined>;
   body?: unknown;
+  /** Sent as Idempotency-Key. */
+  idempotencyKey?: string;
+  /** A line for the user, printed on stderr after a 2xx answer. */
+  notice?: string;
   /** Non-2xx statuses whose body is still the answer, printed on stdout (exit 2 all the same). */
   answerStatuses?: readonly number[];
   /** Whether a 2xx answer is a definite "no", which exits 1. */
@@ -114,6 +120,9 @@ async function callService(connection: Connection, call: ServiceCall): Promise<n
   if (call.body !== undefined) {
     headers["Content-Type"] = "application/json";
   }
+  if (call.idempotencyKey !== undefined) {
+    headers["Idempotency-Key"] = call.idempotencyKey;
+  }
 
   let status: number;
   let bodyText: string;
@@ -149,6 +158,9 @@ async function callService(connection: Connection, call: ServiceCall): Promise<n
     process.stdout.write(`${JSON.stringify(body, null, connection.pretty ? 2 : undefined)}\n`);
     if (!ok) {
       return EXIT_USAGE;
+    }
+    if (call.notice !== undefined) {
+      process.stderr.write(`${call.notice}\n`);
     }
     return call.isNegative?.(body) ? EXIT_NEGATIVE : EXIT_OK;
   }
@@ -233,6 +245,32 @@ function countFlag(value: string | undefined, flag: string): string | undefined 
   return value;
 }
 
+// The service's rule for Idempotency-Key values.
+const IDEMPOTENCY_KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+
+const IDEMPOTENCY_USAGE = [
+  "  --idempotency-key K          sent as Idempotency-Key: running the same command again with",
+  "                               the same K returns the first answer instead of issuing twice",
+  "                               (default: a fresh random key for each run)",
+].join("\n");
+
+/**
+ * The given key, or a fresh one. A fresh key makes copies of this one request harmless, such
+ * as a proxy sending it twice; only a key the user chose, and can give again, makes a second
+ * run safe, which is why the fresh one is not worth printing.
+ */
+function idempotencyKey(value: string | undefined): string {
+  if (value === undefined) {
+    return crypto.randomUUID();
+  }
+  if (!IDEMPOTENCY_KEY_FORMAT.test(value)) {
+    throw new UsageError(
+      `--idempotency-key must be 1-255 visible ASCII characters, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 /** Copies the defined entries only: the service's request schemas are strict about fields. */
 function defined(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
@@ -245,9 +283,17 @@ interface ServiceCommandSpec<Names extends string> {
   request(flags: Partial<Record<Names, string>>): ServiceCall | Promise<ServiceCall>;
 }
 
-function serviceCommand<const Names extends string>(spec: ServiceCommandSpec<Names>): Command {
+interface ServiceCommand extends Command {
+  /** The usage without the connection flags, for the usage of the group it belongs to. */
+  ownUsage: string;
+}
+
+function serviceCommand<const Names extends string>(
+  spec: ServiceCommandSpec<Names>,
+): ServiceCommand {
   return {
     summary: spec.summary,
+    ownUsage: spec.usage,
     usage: `${spec.usage}\n\n${CONNECTION_USAGE}`,
     async run(args) {
       const flags = parseFlags(args, [...spec.flags, ...CONNECTION_FLAGS], SWITCHES);
@@ -277,9 +323,10 @@ const issue = serviceCommand({
   --expires-at DATE            YYYY-MM-DD (end of that day, UTC) or an RFC 3339 timestamp
   --not-before DATE            start of validity (default: now)
   --metadata JSON|@FILE|-      a JSON object stored in the license, e.g. '{"seats":5}'
+${IDEMPOTENCY_USAGE}
 
 POST /license/issue. Prints {"success":true,"license":{...}}.`,
-  flags: ["customer", "modules", "expires-at", "not-before", "metadata"],
+  flags: ["customer", "modules", "expires-at", "not-before", "metadata", "idempotency-key"],
   async request(flags) {
     const customer = required(flags.customer, "customer");
     const modulesText = flags.modules;
@@ -294,6 +341,7 @@ POST /license/issue. Prints {"success":true,"license":{...}}.`,
     return {
       method: "POST",
       path: "/license/issue",
+      idempotencyKey: idempotencyKey(flags["idempotency-key"]),
       body: defined({
         customer,
         modules,
@@ -337,9 +385,17 @@ const renew = serviceCommand({
   --add-modules a,b            modules to add to the renewed license
   --metadata-updates JSON|@FILE|-
                                a JSON object merged into the metadata; null removes a key
+${IDEMPOTENCY_USAGE}
 
 POST /license/renew. Prints {"success":true,"license":{...}}.`,
-  flags: ["license", "license-id", "expires-at", "add-modules", "metadata-updates"],
+  flags: [
+    "license",
+    "license-id",
+    "expires-at",
+    "add-modules",
+    "metadata-updates",
+    "idempotency-key",
+  ],
   async request(flags) {
     const licenseText = nonEmpty(flags.license);
     const licenseId = nonEmpty(flags["license-id"]);
@@ -349,9 +405,11 @@ POST /license/renew. Prints {"success":true,"license":{...}}.`,
     const expiresAt = dateFlag(required(flags["expires-at"], "expires-at"), "expires-at");
     const addModules = flags["add-modules"];
     const updates = flags["metadata-updates"];
+    const key = idempotencyKey(flags["idempotency-key"]);
     return {
       method: "POST",
       path: "/license/renew",
+      idempotencyKey: key,
       body: defined({
         license: licenseText === undefined ? undefined : await licenseFlag(licenseText),
         license_id: licenseId,
@@ -453,16 +511,18 @@ GET /license/:id.`,
 
 const batchIssue = serviceCommand({
   summary: "Issue many licenses from a JSON file",
-  usage: `Usage: npm run cli -- batch-issue --file FILE|-
+  usage: `Usage: npm run cli -- batch-issue --file FILE|- [--idempotency-key K]
 
   --file FILE|-                a JSON array of issue requests (as for issue, with snake_case
                                fields), or a whole {"licenses":[...]} body; - reads stdin
+${IDEMPOTENCY_USAGE}
 
 POST /license/batch/issue. Prints {"success","issued","failed","results"}; the exit code is 0
 whenever the service answers 2xx, so check "failed" for per-license errors.`,
-  flags: ["file"],
+  flags: ["file", "idempotency-key"],
   async request(flags) {
     const file = required(flags.file, "file");
+    const key = idempotencyKey(flags["idempotency-key"]);
     const parsed = await jsonFlag(file === "-" ? file : `@${file}`, "file");
     const body = Array.isArray(parsed) ? { licenses: parsed } : parsed;
     if (!isRecord(body) || !Array.isArray(body.licenses)) {
@@ -471,8 +531,130 @@ whenever the service answers 2xx, so check "failed" for per-license errors.`,
     if (body.licenses.length === 0) {
       throw new UsageError("--file holds no licenses");
     }
-    return { method: "POST", path: "/license/batch/issue", body };
+    return { method: "POST", path: "/license/batch/issue", body, idempotencyKey: key };
   },
+});
+
+/** A group of service commands, whose usage shows every subcommand's flags. */
+function serviceGroup(
+  name: string,
+  summary: string,
+  subcommands: Readonly<Record<string, ServiceCommand>>,
+): Command {
+  const names = Object.keys(subcommands).join("|");
+  const usage = [
+    `Usage: npm run cli -- ${name} <${names}> [flags]`,
+    ...Object.values(subcommands).map((subcommand) => subcommand.ownUsage),
+    CONNECTION_USAGE,
+  ].join("\n\n");
+  return commandGroup(name, summary, usage, subcommands);
+}
+
+const ADMIN_NOTE = "Needs an admin API key.";
+
+const credentialsCreate = serviceCommand({
+  summary: "Create an API key; its secret is shown only once",
+  usage: `Usage: npm run cli -- credentials create --name N --role ROLE [--expires-at DATE]
+         [--tenant T]
+
+  --name N                     what the key is for, e.g. "billing sync"
+  --role ROLE                  ${ROLES.join(" | ")}
+  --expires-at DATE            when the key stops working: YYYY-MM-DD (end of that day, UTC)
+                               or an RFC 3339 timestamp (default: never)
+  --tenant T                   the tenant the key acts for (default: the caller's own; only
+                               admins of the default tenant may name another)
+
+POST /credentials. ${ADMIN_NOTE} Prints
+{"success":true,"credential":{...},"secret":"..."}. The service keeps only a hash of the
+secret, so store it now: it cannot be shown again.`,
+  flags: ["name", "role", "expires-at", "tenant"],
+  request(flags) {
+    const name = required(flags.name, "name");
+    const role = required(flags.role, "role");
+    if (!ROLES.some((known) => known === role)) {
+      throw new UsageError(
+        `--role must be one of ${ROLES.join(", ")}, got ${JSON.stringify(role)}`,
+      );
+    }
+    return {
+      method: "POST",
+      path: "/credentials",
+      body: defined({
+        name,
+        role,
+        expires_at: optionalDate(flags["expires-at"], "expires-at"),
+        tenant_id: nonEmpty(flags.tenant),
+      }),
+      notice: "The secret above is shown only once: store it now, it cannot be retrieved later.",
+    };
+  },
+});
+
+const credentialsList = serviceCommand({
+  summary: "List a tenant's API keys, without their secrets",
+  usage: `Usage: npm run cli -- credentials list [--tenant T]
+
+  --tenant T                   whose keys (default: the caller's tenant)
+
+GET /credentials. ${ADMIN_NOTE} Prints {"credentials":[...]}.`,
+  flags: ["tenant"],
+  request: (flags) => ({
+    method: "GET",
+    path: "/credentials",
+    query: { tenant_id: nonEmpty(flags.tenant) },
+  }),
+});
+
+const credentialsRevoke = serviceCommand({
+  summary: "Revoke an API key at once",
+  usage: `Usage: npm run cli -- credentials revoke --key-id ID [--tenant T]
+
+  --key-id ID                  the key's id (key_...), as credentials list shows it
+  --tenant T                   the tenant the key belongs to (default: the caller's tenant)
+
+DELETE /credentials/:id. ${ADMIN_NOTE} Prints {"success":true,"credential":{...}}.`,
+  flags: ["key-id", "tenant"],
+  request: (flags) => ({
+    method: "DELETE",
+    path: `/credentials/${encodeURIComponent(required(flags["key-id"], "key-id"))}`,
+    query: { tenant_id: nonEmpty(flags.tenant) },
+  }),
+});
+
+const tenantsCreate = serviceCommand({
+  summary: "Create a tenant, checking that Vault can sign with its key",
+  usage: `Usage: npm run cli -- tenants create --id T --name N [--transit-key K]
+         [--vault-namespace NS]
+
+  --id T                       the tenant id: 2-63 lowercase letters, digits or dashes
+  --name N                     a display name
+  --transit-key K              the Transit key that signs its licenses (default: the
+                               service's key); it must already exist in Vault
+  --vault-namespace NS         the Vault namespace holding that key (default: the service's)
+
+POST /tenants. Needs an admin API key of the default tenant. Prints
+{"success":true,"tenant":{...}}.`,
+  flags: ["id", "name", "transit-key", "vault-namespace"],
+  request: (flags) => ({
+    method: "POST",
+    path: "/tenants",
+    body: defined({
+      tenant_id: required(flags.id, "id"),
+      name: required(flags.name, "name"),
+      transit_key: nonEmpty(flags["transit-key"]),
+      vault_namespace: nonEmpty(flags["vault-namespace"]),
+    }),
+  }),
+});
+
+const tenantsList = serviceCommand({
+  summary: "List the tenants the caller may see",
+  usage: `Usage: npm run cli -- tenants list
+
+GET /tenants. ${ADMIN_NOTE} Prints {"tenants":[...]}: every tenant for admins of the
+default tenant, else the caller's own.`,
+  flags: [],
+  request: () => ({ method: "GET", path: "/tenants" }),
 });
 
 /** The HTTP commands, by the name typed on the command line. */
@@ -487,4 +669,13 @@ export const serviceCommands: Record<string, Command> = {
   list,
   show,
   "batch-issue": batchIssue,
+  credentials: serviceGroup("credentials", "Manage API keys (admin)", {
+    create: credentialsCreate,
+    list: credentialsList,
+    revoke: credentialsRevoke,
+  }),
+  tenants: serviceGroup("tenants", "Manage tenants (admin)", {
+    create: tenantsCreate,
+    list: tenantsList,
+  }),
 };

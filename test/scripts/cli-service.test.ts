@@ -163,6 +163,34 @@ const BATCH_ITEMS = [
   { customer: "Acme", modules: ["core"], expires_at: "2026-12-31" },
   { customer: "Globex", modules: [], expires_at: "2026-06-30" },
 ];
+const KEY_ID = "key_AbCdEfGhIjKlMnOp";
+const CREDENTIAL = {
+  key_id: KEY_ID,
+  tenant_id: "acme",
+  name: "billing sync",
+  role: "issuer",
+  prefix: "ela_AbCdEf",
+  created_at: "2025-03-06T00:00:00.000Z",
+  created_by: "key_0123456789abcdef",
+  expires_at: "2026-12-31T23:59:59.999Z",
+  revoked_at: null,
+  last_used_at: null,
+};
+const CREATED = {
+  success: true,
+  credential: CREDENTIAL,
+  secret: "ela_c2VjcmV0LXNlY3JldC1zZWNyZXQ",
+};
+const SECRET_NOTICE =
+  "The secret above is shown only once: store it now, it cannot be retrieved later.\n";
+const TENANT = {
+  tenant_id: "acme",
+  name: "Acme Corp",
+  transit_key: "acme-signing",
+  vault_namespace: "customers/acme",
+  created_at: "2025-03-06T00:00:00.000Z",
+};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface WireCase {
   name: string;
@@ -171,11 +199,15 @@ interface WireCase {
   args: string[];
   stdin?: string;
   reply: Reply;
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   path: string;
   query?: Record<string, string>;
   /** The JSON body sent; undefined for none. */
   body?: unknown;
+  /** The Idempotency-Key sent: none, a fresh UUID, or the one passed on the command line. */
+  idempotencyKey?: "generated" | { given: string };
+  /** What the CLI prints on stderr besides the answer; nothing unless given. */
+  stderr?: string;
   code: number;
 }
 
@@ -214,6 +246,7 @@ const WIRE_CASES: WireCase[] = [
     reply: { status: 201, body: ISSUED },
     method: "POST",
     path: "/license/issue",
+    idempotencyKey: "generated",
     body: {
       customer: "Acme",
       modules: ["core", "reports"],
@@ -240,6 +273,7 @@ const WIRE_CASES: WireCase[] = [
     reply: { status: 201, body: ISSUED },
     method: "POST",
     path: "/license/issue",
+    idempotencyKey: "generated",
     body: { customer: "Acme", modules: [], expires_at: "2026-12-31", metadata: { plan: "team" } },
     code: 0,
   },
@@ -297,6 +331,7 @@ const WIRE_CASES: WireCase[] = [
     reply: { status: 201, body: ISSUED },
     method: "POST",
     path: "/license/renew",
+    idempotencyKey: "generated",
     body: {
       license_id: LICENSE_ID,
       new_expires_at: "2027-12-31",
@@ -312,6 +347,7 @@ const WIRE_CASES: WireCase[] = [
     reply: { status: 201, body: ISSUED },
     method: "POST",
     path: "/license/renew",
+    idempotencyKey: "generated",
     body: { license: LICENSE, new_expires_at: "2027-12-31" },
     code: 0,
   },
@@ -400,6 +436,7 @@ const WIRE_CASES: WireCase[] = [
     reply: { status: 201, body: BATCH },
     method: "POST",
     path: "/license/batch/issue",
+    idempotencyKey: "generated",
     body: { licenses: BATCH_ITEMS },
     code: 0,
   },
@@ -410,7 +447,193 @@ const WIRE_CASES: WireCase[] = [
     reply: { status: 201, body: BATCH },
     method: "POST",
     path: "/license/batch/issue",
+    idempotencyKey: "generated",
     body: { licenses: BATCH_ITEMS },
+    code: 0,
+  },
+  {
+    name: "issue with an explicit idempotency key",
+    args: [
+      "issue",
+      "--customer",
+      "Acme",
+      "--modules",
+      "core",
+      "--expires-at",
+      "2026-12-31",
+      "--idempotency-key",
+      "order-4711",
+    ],
+    reply: { status: 201, body: ISSUED },
+    method: "POST",
+    path: "/license/issue",
+    body: { customer: "Acme", modules: ["core"], expires_at: "2026-12-31" },
+    idempotencyKey: { given: "order-4711" },
+    code: 0,
+  },
+  {
+    name: "renew with an explicit idempotency key",
+    args: [
+      "renew",
+      "--license-id",
+      LICENSE_ID,
+      "--expires-at",
+      "2027-12-31",
+      "--idempotency-key",
+      "renewal-2027",
+    ],
+    reply: { status: 201, body: ISSUED },
+    method: "POST",
+    path: "/license/renew",
+    body: { license_id: LICENSE_ID, new_expires_at: "2027-12-31" },
+    idempotencyKey: { given: "renewal-2027" },
+    code: 0,
+  },
+  {
+    name: "batch-issue with an explicit idempotency key",
+    files: { "batch.json": BATCH_ITEMS },
+    args: ["batch-issue", "--file", "{dir}/batch.json", "--idempotency-key", "batch:2025-03"],
+    reply: { status: 201, body: BATCH },
+    method: "POST",
+    path: "/license/batch/issue",
+    body: { licenses: BATCH_ITEMS },
+    idempotencyKey: { given: "batch:2025-03" },
+    code: 0,
+  },
+  {
+    name: "credentials create with every flag reminds that the secret is shown once",
+    args: [
+      "credentials",
+      "create",
+      "--name",
+      "billing sync",
+      "--role",
+      "issuer",
+      "--expires-at",
+      "2026-12-31",
+      "--tenant",
+      "acme",
+    ],
+    reply: { status: 201, body: CREATED },
+    method: "POST",
+    path: "/credentials",
+    body: { name: "billing sync", role: "issuer", expires_at: "2026-12-31", tenant_id: "acme" },
+    stderr: SECRET_NOTICE,
+    code: 0,
+  },
+  {
+    name: "credentials create with the required flags only",
+    args: ["credentials", "create", "--name", "ops", "--role", "admin"],
+    reply: { status: 201, body: CREATED },
+    method: "POST",
+    path: "/credentials",
+    body: { name: "ops", role: "admin" },
+    stderr: SECRET_NOTICE,
+    code: 0,
+  },
+  {
+    name: "credentials create with a timestamp expiry and an empty --tenant",
+    args: [
+      "credentials",
+      "create",
+      "--role",
+      "validator",
+      "--name",
+      "edge",
+      "--expires-at",
+      "2026-06-30T12:00:00Z",
+      "--tenant",
+      "",
+    ],
+    reply: { status: 201, body: CREATED },
+    method: "POST",
+    path: "/credentials",
+    body: { name: "edge", role: "validator", expires_at: "2026-06-30T12:00:00Z" },
+    stderr: SECRET_NOTICE,
+    code: 0,
+  },
+  {
+    name: "credentials list for a tenant",
+    args: ["credentials", "list", "--tenant", "acme"],
+    reply: { status: 200, body: { credentials: [CREDENTIAL] } },
+    method: "GET",
+    path: "/credentials",
+    query: { tenant_id: "acme" },
+    code: 0,
+  },
+  {
+    name: "credentials list for the caller's tenant",
+    args: ["credentials", "list"],
+    reply: { status: 200, body: { credentials: [] } },
+    method: "GET",
+    path: "/credentials",
+    code: 0,
+  },
+  {
+    name: "credentials revoke in a tenant",
+    args: ["credentials", "revoke", "--key-id", KEY_ID, "--tenant", "acme"],
+    reply: { status: 200, body: { success: true, credential: CREDENTIAL } },
+    method: "DELETE",
+    path: `/credentials/${KEY_ID}`,
+    query: { tenant_id: "acme" },
+    code: 0,
+  },
+  {
+    name: "credentials revoke in the caller's tenant",
+    args: ["credentials", "revoke", "--key-id", KEY_ID],
+    reply: { status: 200, body: { success: true, credential: CREDENTIAL } },
+    method: "DELETE",
+    path: `/credentials/${KEY_ID}`,
+    code: 0,
+  },
+  {
+    name: "credentials revoke escapes the id in the path",
+    args: ["credentials", "revoke", "--key-id", "key/../x?y"],
+    reply: { status: 200, body: { success: true, credential: CREDENTIAL } },
+    method: "DELETE",
+    path: "/credentials/key%2F..%2Fx%3Fy",
+    code: 0,
+  },
+  {
+    name: "tenants create with every flag",
+    args: [
+      "tenants",
+      "create",
+      "--id",
+      "acme",
+      "--name",
+      "Acme Corp",
+      "--transit-key",
+      "acme-signing",
+      "--vault-namespace",
+      "customers/acme",
+    ],
+    reply: { status: 201, body: { success: true, tenant: TENANT } },
+    method: "POST",
+    path: "/tenants",
+    body: {
+      tenant_id: "acme",
+      name: "Acme Corp",
+      transit_key: "acme-signing",
+      vault_namespace: "customers/acme",
+    },
+    code: 0,
+  },
+  {
+    name: "tenants create with the required flags only",
+    args: ["tenants", "create", "--id", "globex", "--name", "Globex"],
+    reply: { status: 201, body: { success: true, tenant: TENANT } },
+    method: "POST",
+    path: "/tenants",
+    body: { tenant_id: "globex", name: "Globex" },
+    code: 0,
+  },
+  {
+    name: "tenants list",
+    args: ["tenants", "list"],
+    reply: { status: 200, body: { tenants: [TENANT] } },
+    method: "GET",
+    path: "/tenants",
     code: 0,
   },
 ];
@@ -440,8 +663,16 @@ describe("service commands on the wire", () => {
       expect(request.headers["content-type"]).toBe("application/json");
       expect(JSON.parse(request.body)).toEqual(c.body);
     }
+    const key = request.headers["idempotency-key"];
+    if (c.idempotencyKey === undefined) {
+      expect(key).toBeUndefined();
+    } else if (c.idempotencyKey === "generated") {
+      expect(key).toMatch(UUID);
+    } else {
+      expect(key).toBe(c.idempotencyKey.given);
+    }
 
-    expect(result.stderr).toBe("");
+    expect(result.stderr).toBe(c.stderr ?? "");
     expect(result.stdout).toBe(`${JSON.stringify(c.reply.body)}\n`);
     expect(result.code).toBe(c.code);
   });
@@ -475,6 +706,34 @@ describe("service commands on the wire", () => {
     expect(request.query).toEqual({ limit: "5" });
   });
 
+  it("sends a fresh idempotency key on each run unless one is given", async () => {
+    reply = { status: 201, body: ISSUED };
+    const issue = [
+      "issue",
+      "--customer",
+      "Acme",
+      "--modules",
+      "core",
+      "--expires-at",
+      "2026-12-31",
+    ];
+    const runs = [
+      issue,
+      issue,
+      [...issue, "--idempotency-key", "k-1"],
+      [...issue, "--idempotency-key", "k-1"],
+    ];
+    for (const args of runs) {
+      expect((await runCli(args)).code).toBe(0);
+    }
+    const keys = requests.map((request) => request.headers["idempotency-key"]);
+    expect(keys).toHaveLength(4);
+    expect(keys[0]).toMatch(UUID);
+    expect(keys[1]).toMatch(UUID);
+    expect(keys[0]).not.toBe(keys[1]);
+    expect(keys.slice(2)).toEqual(["k-1", "k-1"]);
+  });
+
   it("sends no Authorization header without a key", async () => {
     reply = { status: 200, body: VALID };
     const result = await runCli(["validate", "--license", JSON.stringify(LICENSE)], {
@@ -503,6 +762,12 @@ describe("service errors exit 2", () => {
     ["revoke", ["revoke", "--license-id", LICENSE_ID, "--reason", "r"]],
     ["show", ["show", "--license-id", LICENSE_ID]],
     ["list", ["list"]],
+    // Also shows that the reminder about the secret is left out when no secret was made.
+    ["credentials create", ["credentials", "create", "--name", "n", "--role", "reader"]],
+    ["credentials list", ["credentials", "list", "--tenant", "acme"]],
+    ["credentials revoke", ["credentials", "revoke", "--key-id", KEY_ID]],
+    ["tenants create", ["tenants", "create", "--id", "acme", "--name", "Acme"]],
+    ["tenants list", ["tenants", "list"]],
   ])("%s prints the error envelope on stderr", async (_, args) => {
     for (const answer of [
       envelope(400, "INVALID_LICENSE"),
@@ -626,10 +891,95 @@ describe("bad flags exit 2 before any request", () => {
     ["a missing batch file", ["batch-issue"], /missing required flag --file/],
     ["an empty batch", ["batch-issue", "--file", "-"], /no licenses/, { stdin: "[]" }],
     ["a batch of the wrong shape", ["batch-issue", "--file", "-"], /JSON array/, { stdin: "{}" }],
+    ["an idempotency key with a space", [...issue, "--idempotency-key", "a b"], /idempotency/],
+    ["an empty idempotency key", [...issue, "--idempotency-key", ""], /--idempotency-key must/],
+    [
+      "an idempotency key over 255 characters",
+      [...issue, "--idempotency-key", "k".repeat(256)],
+      /--idempotency-key must/,
+    ],
+    [
+      "a non-ASCII idempotency key for renew",
+      [
+        "renew",
+        "--license-id",
+        LICENSE_ID,
+        "--expires-at",
+        "2027-01-01",
+        "--idempotency-key",
+        "ключ",
+      ],
+      /--idempotency-key must/,
+    ],
+    [
+      "a bad idempotency key for batch-issue",
+      ["batch-issue", "--file", "-", "--idempotency-key", "a\tb"],
+      /--idempotency-key must/,
+      { stdin: JSON.stringify(BATCH_ITEMS) },
+    ],
+    ["credentials without a subcommand", ["credentials"], /missing credentials command/],
+    [
+      "credentials with flags but no subcommand",
+      ["credentials", "--name", "n"],
+      /missing credentials command/,
+    ],
+    ["an unknown credentials subcommand", ["credentials", "delete"], /unknown credentials command/],
+    ["tenants without a subcommand", ["tenants"], /missing tenants command/],
+    ["an unknown tenants subcommand", ["tenants", "remove"], /unknown tenants command/],
+    ["credentials create without --name", ["credentials", "create", "--role", "admin"], /--name/],
+    ["credentials create without --role", ["credentials", "create", "--name", "n"], /--role/],
+    [
+      "an unknown role",
+      ["credentials", "create", "--name", "n", "--role", "owner"],
+      /--role must be one of admin, issuer, reader, validator/,
+    ],
+    [
+      "a role in other case",
+      ["credentials", "create", "--name", "n", "--role", "Admin"],
+      /--role must be one of/,
+    ],
+    [
+      "a bad credential expiry",
+      ["credentials", "create", "--name", "n", "--role", "reader", "--expires-at", "next year"],
+      /--expires-at must be a date/,
+    ],
+    [
+      "an unknown credentials create flag",
+      ["credentials", "create", "--name", "n", "--role", "reader", "--secret", "s"],
+      /secret/,
+    ],
+    ["credentials revoke without --key-id", ["credentials", "revoke"], /--key-id/],
+    [
+      "credentials revoke with the id as an argument",
+      ["credentials", "revoke", KEY_ID],
+      new RegExp(KEY_ID),
+    ],
+    [
+      "a credentials list flag it does not take",
+      ["credentials", "list", "--role", "admin"],
+      /role/,
+    ],
+    ["tenants create without --id", ["tenants", "create", "--name", "Acme"], /--id/],
+    ["tenants create without --name", ["tenants", "create", "--id", "acme"], /--name/],
+    ["tenants list with a stray argument", ["tenants", "list", "acme"], /acme/],
   ])("for %s", async (_, args, message, options = {}) => {
     const result = await runCli(args, options);
     expect(requests).toEqual([]);
     expectUsageFailure(result, message);
+  });
+
+  it("shows the usage of the subcommand that failed, not the whole group", async () => {
+    const result = await runCli(["credentials", "create", "--name", "n", "--role", "owner"]);
+    expect(requests).toEqual([]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^Usage: npm run cli -- credentials create /m);
+    expect(result.stderr).not.toMatch(/credentials list/);
+  });
+
+  it("shows the group's usage when the subcommand is missing", async () => {
+    const result = await runCli(["tenants"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^Usage: npm run cli -- tenants <create\|list>/m);
   });
 });
 
@@ -645,6 +995,11 @@ describe("help", () => {
     "list",
     "show",
     "batch-issue",
+    "credentials create",
+    "credentials list",
+    "credentials revoke",
+    "tenants create",
+    "tenants list",
   ];
 
   it("lists the service commands", async () => {
@@ -656,10 +1011,46 @@ describe("help", () => {
   });
 
   it.each(names)("shows the flags of %s", async (name) => {
-    const result = await runCli(["help", name]);
+    const result = await runCli(["help", ...name.split(" ")]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^Usage: npm run cli -- ${name}`));
+    expect(result.stdout).toMatch(new RegExp(`^Usage: npm run cli -- ${name}( |\n)`));
     expect(result.stdout).toMatch(/--url URL/);
     expect(result.stdout).toMatch(/--api-key KEY/);
+  });
+
+  it.each(["issue", "renew", "batch-issue"])("documents --idempotency-key for %s", async (name) => {
+    const result = await runCli(["help", name]);
+    expect(result.stdout).toMatch(/^ {2}--idempotency-key K /m);
+  });
+
+  it.each([
+    ["credentials", ["create", "list", "revoke"]],
+    ["tenants", ["create", "list"]],
+  ])("shows every %s subcommand with its flags", async (group, subcommands) => {
+    const result = await runCli(["help", group]);
+    expect(result.code).toBe(0);
+    for (const subcommand of subcommands) {
+      expect(result.stdout).toMatch(
+        new RegExp(`^Usage: npm run cli -- ${group} ${subcommand}( |$)`, "m"),
+      );
+    }
+    expect(result.stdout.match(/--url URL/g)).toHaveLength(1);
+  });
+
+  it("shows a subcommand's usage for --help", async () => {
+    const result = await runCli(["credentials", "revoke", "--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: npm run cli -- credentials revoke --key-id ID/);
+    expect(result.stdout).not.toMatch(/credentials create/);
+    expect(requests).toEqual([]);
+  });
+
+  it.each([
+    ["an unknown subcommand", ["help", "credentials", "rotate"]],
+    ["a word after a plain command", ["help", "issue", "now"]],
+    ["help for a name Object.prototype has", ["help", "constructor"]],
+    ["a command named like an Object.prototype member", ["toString"]],
+  ])("refuses %s", async (_, args) => {
+    expectUsageFailure(await runCli(args), /unknown command/);
   });
 });
