@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { createServer } from "node:net";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -29,6 +30,42 @@ const vaultAddr = realVault
   : `http://127.0.0.1:${process.env.TRANSIT_TEST_PORT}`;
 const vaultToken = String(realVault ? process.env.VAULT_TOKEN : process.env.TRANSIT_TEST_TOKEN);
 
+/**
+ * A signing key pair for test tokens, as JWKs with `kid`, `alg` and `use`, plus the public key
+ * as PEM. Kept in the environment so that every read of this file and the global setup, which
+ * serves the public halves, agree on the keys.
+ */
+function testKeyPair(kid: string, alg: "RS256" | "ES256") {
+  const variable = `TEST_KEY_PAIR_${kid.toUpperCase().replace(/-/g, "_")}`;
+  if (!process.env[variable]) {
+    const { privateKey, publicKey } =
+      alg === "RS256"
+        ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+        : generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const meta = { kid, alg, use: "sig" };
+    process.env[variable] = JSON.stringify({
+      privateJwk: { ...privateKey.export({ format: "jwk" }), ...meta },
+      publicJwk: { ...publicKey.export({ format: "jwk" }), ...meta },
+      publicPem: publicKey.export({ format: "pem", type: "spki" }),
+    });
+  }
+  return JSON.parse(String(process.env[variable])) as {
+    privateJwk: Record<string, string>;
+    publicJwk: Record<string, string>;
+    publicPem: string;
+  };
+}
+
+// Bearer JWTs and Cloudflare Access assertions are checked against key sets the global setup
+// serves from Node, since the Worker under test cannot reach the internet.
+const jwtRs256 = testKeyPair("jwt-rs256", "RS256");
+const jwtEs256 = testKeyPair("jwt-es256", "ES256");
+const accessRs256 = testKeyPair("access-rs256", "RS256");
+process.env.JWKS_TEST_PORT ??= String(await freePort());
+process.env.JWKS_TEST_KEYS = JSON.stringify({ keys: [jwtRs256.publicJwk, jwtEs256.publicJwk] });
+process.env.ACCESS_TEST_CERTS = JSON.stringify({ keys: [accessRs256.publicJwk] });
+const keyOrigin = `http://127.0.0.1:${process.env.JWKS_TEST_PORT}`;
+
 const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
 
 export default defineConfig({
@@ -49,6 +86,13 @@ export default defineConfig({
                 TEST_MIGRATIONS: migrations,
                 TEST_FAILURE_VAULT_ADDR: `http://127.0.0.1:${process.env.TRANSIT_FAILURE_PORT}`,
                 TEST_FAILURE_VAULT_TOKEN: process.env.TRANSIT_TEST_TOKEN,
+                TEST_KEY_ORIGIN: keyOrigin,
+                TEST_JWKS_URL: `${keyOrigin}/jwks.json`,
+                TEST_JWT_PRIVATE_JWK: jwtRs256.privateJwk,
+                TEST_JWT_PUBLIC_PEM: jwtRs256.publicPem,
+                TEST_JWT_ES256_PRIVATE_JWK: jwtEs256.privateJwk,
+                TEST_ACCESS_TEAM_DOMAIN: keyOrigin,
+                TEST_ACCESS_PRIVATE_JWK: accessRs256.privateJwk,
               },
             },
           }),
@@ -58,7 +102,7 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/scripts/**"],
           setupFiles: ["./test/setup/apply-migrations.ts"],
-          globalSetup: ["./test/setup/transit-origin.ts"],
+          globalSetup: ["./test/setup/transit-origin.ts", "./test/setup/key-origin.ts"],
         },
       },
       {
