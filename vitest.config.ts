@@ -103,6 +103,8 @@ export default defineConfig({
           exclude: ["test/scripts/**"],
           setupFiles: ["./test/setup/apply-migrations.ts"],
           globalSetup: ["./test/setup/transit-origin.ts", "./test/setup/key-origin.ts"],
+          // The Worker logs every request; only warnings and errors help when a test fails.
+          onConsoleLog: (log) => !log.includes('"level":"info"'),
         },
       },
       {

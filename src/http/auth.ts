@@ -58,7 +58,14 @@ async function authenticate(c: Context<AppEnv>): Promise<Principal | null> {
   if (apiKey) {
     return await fromApiKey(c, apiKey);
   }
-  const bearer = bearerValue(c.req.header("Authorization"));
+  const authorization = c.req.header("Authorization");
+  const bearer = bearerValue(authorization);
+  if (authorization !== undefined && bearer === null) {
+    // A credential in another scheme is not silently ignored: the caller meant to send one.
+    throw new ApiError("UNAUTHORIZED", "the Authorization header must use the Bearer scheme", {
+      headers: { "WWW-Authenticate": `${REALM}, error="invalid_request"` },
+    });
+  }
   if (bearer !== null) {
     return jwt && JWT_SHAPE.test(bearer)
       ? await fromToken("token", () => verifyBearerJwt(bearer, jwt))

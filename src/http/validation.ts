@@ -26,7 +26,7 @@ export function valid<Target extends keyof ValidationTargets, Schema extends Zod
       }));
       const first = issues[0];
       const place = PLACE[target] ?? target;
-      const summary = first ? `${first.path || place}: ${first.message}` : "invalid input";
+      const summary = first ? [first.path, first.message].filter(Boolean).join(": ") : "invalid";
       throw new ApiError("INVALID_LICENSE", `invalid ${place}: ${summary}`, { details: issues });
     }
   });
