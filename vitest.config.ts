@@ -70,6 +70,8 @@ const migrations = await readD1Migrations(new URL("./migrations", import.meta.ur
 
 export default defineConfig({
   test: {
+    // The Worker logs every request; only warnings and errors help when a test fails.
+    onConsoleLog: (log) => !log.includes('"level":"info"'),
     projects: [
       {
         plugins: [
@@ -103,8 +105,6 @@ export default defineConfig({
           exclude: ["test/scripts/**"],
           setupFiles: ["./test/setup/apply-migrations.ts"],
           globalSetup: ["./test/setup/transit-origin.ts", "./test/setup/key-origin.ts"],
-          // The Worker logs every request; only warnings and errors help when a test fails.
-          onConsoleLog: (log) => !log.includes('"level":"info"'),
         },
       },
       {
