@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hashApiKey } from "../../src/auth/api-keys.ts";
-import { call, daysFromNow, expectError, expectStatus } from "../helpers.ts";
+import { call, daysFromNow, expectError, expectStatus, issue } from "../helpers.ts";
 
 describe("RateLimiter Durable Object", () => {
   it("lets exactly the limit through when requests arrive at once", async () => {
@@ -48,5 +48,57 @@ describe("issuing rate limit", () => {
 
     // Another key's budget is its own.
     expectStatus(await call("POST", "/license/issue", { body, env: limited }), 201);
+  });
+});
+
+describe("validation rate limit", () => {
+  it("counts callers without a credential by client IP", async () => {
+    const license = await issue();
+    const limited = { RATE_LIMIT_VALIDATE: "2" } as Partial<Env>;
+    const ip = `198.51.100.${Math.floor(Math.random() * 250)}-${crypto.randomUUID()}`;
+    const from = (address: string) =>
+      call("POST", "/license/validate", {
+        body: { license },
+        key: null,
+        headers: { "CF-Connecting-IP": address },
+        env: limited,
+      });
+
+    expectStatus(await from(ip), 200);
+    expectStatus(await from(ip), 200);
+    const third = await from(ip);
+    expectError(third, 429, "RATE_LIMITED");
+    expect(third.headers.get("RateLimit-Policy")).toBe('"validate";q=2;w=60');
+    expectStatus(await from(`${ip}-other`), 200);
+  });
+});
+
+describe("when the limiter itself fails", () => {
+  const broken = {
+    RATE_LIMITER: {
+      getByName() {
+        throw new Error("limiter unavailable");
+      },
+    },
+  } as unknown as Partial<Env>;
+
+  it("lets validation through (fail open)", async () => {
+    const license = await issue();
+    const response = await call("POST", "/license/validate", {
+      body: { license },
+      key: null,
+      env: broken,
+    });
+    expectStatus(response, 200);
+    expect(response.headers.get("RateLimit")).toBeNull();
+  });
+
+  it("refuses issuing (fail closed)", async () => {
+    const response = await call("POST", "/license/issue", {
+      body: { customer: "closed", modules: [], expires_at: daysFromNow(3) },
+      env: broken,
+    });
+    expectError(response, 429, "RATE_LIMITED");
+    expect(response.headers.get("Retry-After")).toBe("1");
   });
 });
