@@ -8,6 +8,7 @@ import { corsPolicy, limitBody, noStore, requireJson } from "./http/hardening.ts
 import { requestId } from "./http/request-id.ts";
 import { credentialRoutes } from "./routes/credentials.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { jwksRoutes, keyRoutes } from "./routes/keys.ts";
 import { licenseRoutes } from "./routes/licenses.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
@@ -31,6 +32,8 @@ export function createApp() {
   app.route("/license", licenseRoutes);
   app.route("/credentials", credentialRoutes);
   app.route("/tenants", tenantRoutes);
+  app.route("/keys", keyRoutes);
+  app.route("/.well-known/jwks.json", jwksRoutes);
 
   app.notFound((c) => {
     throw new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`);

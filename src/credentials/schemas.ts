@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ROLES } from "../auth/principal.ts";
+import { VAULT_KEY_TYPES } from "../crypto/verify.ts";
 import { expiryInput } from "../licenses/schemas.ts";
 
 export const tenantIdSchema = z
@@ -34,6 +35,7 @@ export const createTenantSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/?$/, "must be a Vault namespace path")
       .optional(),
+    key_type: z.enum(VAULT_KEY_TYPES as [string, ...string[]]).optional(),
   })
   .strict()
   .meta({ id: "CreateTenantRequest" });

@@ -2,12 +2,14 @@ import type { VaultKeyType, VerificationKey } from "../crypto/verify.ts";
 import { importVaultPublicKey, isVaultKeyType } from "../crypto/verify.ts";
 import type { TransitKey, VaultClient } from "../vault/client.ts";
 import { signatureOptions } from "./profiles.ts";
-import { loadPublicKeys, savePublicKeys } from "./store.ts";
+import { loadPublicKeys, readKeyState, savePublicKeys } from "./store.ts";
 
 export interface SigningKey {
   name: string;
   type: VaultKeyType;
   latestVersion: number;
+  /** The oldest version licenses may still be signed with and validated against. */
+  minVersion: number;
 }
 
 export class KeyringError extends Error {
@@ -28,7 +30,7 @@ interface Scope {
   loadedFromStore: Promise<void> | undefined;
   refresh: Promise<TransitKey> | undefined;
   missing: Map<number, number>;
-  signing: { key: SigningKey; fetchedAt: number } | undefined;
+  signing: { key: Omit<SigningKey, "minVersion">; fetchedAt: number } | undefined;
 }
 
 // Per isolate: every request of an isolate shares one imported CryptoKey per key version.
@@ -102,18 +104,31 @@ export class Keyring {
     return await refreshed;
   }
 
-  /** The key and version to issue with; read from Vault at most once a minute. */
+  /**
+   * The key and version to issue with. A rotation made through any Worker is noticed at once
+   * through the newest version recorded in D1; one made directly in Vault within a minute.
+   */
   async signingKey(): Promise<SigningKey> {
+    const { db, tenantId, keyName } = this.#options;
+    const state = await readKeyState(db, tenantId);
     const signing = this.#scope.signing;
-    if (signing && this.#now() - signing.fetchedAt < SIGNING_KEY_TTL_MS) {
-      return signing.key;
+    const current =
+      signing !== undefined &&
+      state?.keyName === keyName &&
+      state.latestVersion === signing.key.latestVersion &&
+      this.#now() - signing.fetchedAt < SIGNING_KEY_TTL_MS;
+    if (!current) {
+      await this.refresh();
     }
-    await this.refresh();
     const fresh = this.#scope.signing;
     if (!fresh) {
-      throw new KeyringError(`Transit key ${this.#options.keyName} has no signing version`);
+      throw new KeyringError(`Transit key ${keyName} has no signing version`);
     }
-    return fresh.key;
+    return { ...fresh.key, minVersion: state?.keyName === keyName ? state.minVersion : 1 };
+  }
+
+  get keyName(): string {
+    return this.#options.keyName;
   }
 
   /**

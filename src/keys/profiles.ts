@@ -25,6 +25,26 @@ function rsaProfile(): SignatureOptions {
   };
 }
 
+/** The JWS algorithm each profile amounts to, for license tokens and the JWKS. */
+const JWS_ALGORITHMS: Record<VaultKeyType, string> = {
+  ed25519: "EdDSA",
+  "ecdsa-p256": "ES256",
+  "ecdsa-p384": "ES384",
+  "ecdsa-p521": "ES512",
+  "rsa-2048": "PS256",
+  "rsa-3072": "PS256",
+  "rsa-4096": "PS256",
+};
+
+export function jwsAlgorithm(type: VaultKeyType): string {
+  return JWS_ALGORITHMS[type];
+}
+
+/** Names a key version in JWS headers and JWK sets. */
+export function keyId(keyName: string, version: number): string {
+  return `${keyName}:v${version}`;
+}
+
 export function signatureOptions(type: VaultKeyType): SignatureOptions {
   return PROFILES[type];
 }

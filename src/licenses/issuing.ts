@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
+import type { SigningKey } from "../keys/keyring.ts";
 import { signParams } from "../keys/profiles.ts";
 import type { Actor, LicenseContext, Outcome } from "./context.ts";
 import { changeOf, recordOutcome } from "./context.ts";
-import { newLicenseId, signedBytes } from "./document.ts";
+import { newLicenseId } from "./document.ts";
 import type { IssueRequest, License, UnsignedLicense } from "./schemas.ts";
-import { issueRequestSchema, LICENSE_FORMAT_VERSION } from "./schemas.ts";
+import { issueRequestSchema } from "./schemas.ts";
 import { licenseStateCache } from "./state-cache.ts";
 import { insertLicense } from "./store.ts";
+import { JWS_LICENSE_FORMAT, jwsSigningInput, licenseToken } from "./token.ts";
 
 /** Checks what a schema cannot: that the validity window lies ahead and is not empty. */
 export function checkValidityWindow(
@@ -24,7 +26,7 @@ export function checkValidityWindow(
   return undefined;
 }
 
-/** Builds the unsigned document for a request, signed with the key version given. */
+/** Builds the unsigned document for a request, to be signed with the key version given. */
 function draft(
   ctx: LicenseContext,
   request: IssueRequest,
@@ -39,7 +41,7 @@ function draft(
     expires_at: request.expires_at,
     metadata: request.metadata,
     issuer: ctx.issuer,
-    version: LICENSE_FORMAT_VERSION,
+    version: JWS_LICENSE_FORMAT,
     key_version: keyVersion,
   };
   if (request.not_before !== undefined) {
@@ -48,7 +50,13 @@ function draft(
   return license;
 }
 
-export type IssueOutcome = Outcome<{ success: true; license: License }>;
+/** A signed license and the compact JWS that carries the same signature. */
+export interface SignedLicense {
+  license: License;
+  license_token: string;
+}
+
+export type IssueOutcome = Outcome<{ success: true } & SignedLicense>;
 
 /** Signs and stores one license. Nothing is stored unless Vault signed it. */
 export async function issueLicense(
@@ -62,33 +70,64 @@ export async function issueLicense(
   }
 
   const change = changeOf(ctx, actor);
-  const license = await signLicense(ctx, (version) => draft(ctx, request, version, change.at));
+  const signed = await signLicense(
+    ctx,
+    (version) => draft(ctx, request, version, change.at),
+    request.key_version,
+  );
 
-  const outcome: IssueOutcome = { status: 201, body: { success: true, license } };
+  const outcome: IssueOutcome = { status: 201, body: { success: true, ...signed } };
   const db = ctx.sessions.write();
-  await db.batch([...insertLicense(db, license, change), ...recordOutcome(ctx, db, outcome)]);
+  await db.batch([
+    ...insertLicense(db, signed.license, change),
+    ...recordOutcome(ctx, db, outcome),
+  ]);
   ctx.sessions.wrote();
-  licenseStateCache.delete(ctx.tenantId, license.license_id);
+  licenseStateCache.delete(ctx.tenantId, signed.license.license_id);
   return outcome;
 }
 
-/** Signs a document built for the current key version with Vault Transit. */
+/**
+ * The key and version to sign with: the latest, or one chosen (as Vault allows, for
+ * migrations) that is neither retired nor newer than the latest.
+ */
+export async function signingVersion(
+  ctx: LicenseContext,
+  chosen?: number,
+): Promise<SigningKey & { version: number }> {
+  const key = await ctx.keyring.signingKey();
+  if (chosen === undefined) {
+    return { ...key, version: key.latestVersion };
+  }
+  if (chosen < key.minVersion || chosen > key.latestVersion) {
+    throw new ApiError(
+      "INVALID_LICENSE",
+      `key_version must be between ${key.minVersion} and ${key.latestVersion}`,
+      { details: { field: "key_version" } },
+    );
+  }
+  return { ...key, version: chosen };
+}
+
+/** Signs a document, built for the key version used, with Vault Transit. */
 export async function signLicense(
   ctx: LicenseContext,
   build: (keyVersion: number) => UnsignedLicense,
-): Promise<License> {
-  const key = await ctx.keyring.signingKey();
-  const unsigned = build(key.latestVersion);
+  chosenVersion?: number,
+): Promise<SignedLicense> {
+  const key = await signingVersion(ctx, chosenVersion);
+  const unsigned = build(key.version);
   const signed = await ctx.vault.sign(
     key.name,
-    signedBytes(unsigned),
-    signParams(key.type, key.latestVersion),
+    jwsSigningInput(unsigned, key.name, key.type),
+    signParams(key.type, key.version),
   );
-  return { ...unsigned, signature: signed.signature };
+  const license = { ...unsigned, signature: signed.signature };
+  return { license, license_token: licenseToken(license, key.name, key.type) };
 }
 
 export type BatchItemResult =
-  | { index: number; success: true; license: License }
+  | ({ index: number; success: true } & SignedLicense)
   | { index: number; success: false; code: string; error: string; details: unknown };
 
 /**
@@ -138,12 +177,12 @@ export async function issueBatch(
   });
 
   if (accepted.length > 0) {
-    const key = await ctx.keyring.signingKey();
-    const drafts = accepted.map((a) => draft(ctx, a.request, key.latestVersion, change.at));
+    const key = await signingVersion(ctx);
+    const drafts = accepted.map((a) => draft(ctx, a.request, key.version, change.at));
     const signatures = await ctx.vault.signBatch(
       key.name,
-      drafts.map((d) => signedBytes(d)),
-      signParams(key.type, key.latestVersion),
+      drafts.map((d) => jwsSigningInput(d, key.name, key.type)),
+      signParams(key.type, key.version),
     );
     signatures.forEach((result, i) => {
       const index = accepted[i]?.index ?? -1;
@@ -155,7 +194,8 @@ export async function issueBatch(
       }
       const license = { ...unsigned, signature: result.signature };
       signed.push(license);
-      results.push({ index, success: true, license });
+      const license_token = licenseToken(license, key.name, key.type);
+      results.push({ index, success: true, license, license_token });
     });
   }
 

@@ -2,6 +2,7 @@ import { ApiError } from "../errors.ts";
 import type { Actor, LicenseContext, Outcome } from "./context.ts";
 import { changeOf, recordOutcome } from "./context.ts";
 import { newLicenseId } from "./document.ts";
+import type { SignedLicense } from "./issuing.ts";
 import { checkValidityWindow, signLicense } from "./issuing.ts";
 import type { License, LicenseStatus, RenewRequest } from "./schemas.ts";
 import { licenseStateCache } from "./state-cache.ts";
@@ -14,7 +15,8 @@ import {
   renewStatements,
   stateChange,
 } from "./store.ts";
-import { checkSignature, parseLicense } from "./validation.ts";
+import { JWS_LICENSE_FORMAT } from "./token.ts";
+import { checkSignature, licenseInput, parseLicense } from "./validation.ts";
 
 export interface LicenseView {
   license: License;
@@ -63,7 +65,7 @@ export async function renewLicense(
   ctx: LicenseContext,
   request: RenewRequest,
   actor: Actor,
-): Promise<Outcome<{ success: true; license: License }>> {
+): Promise<Outcome<{ success: true } & SignedLicense>> {
   const previous = await licenseToRenew(ctx, request);
   const problem = refusal(previous.state, "renewed");
   if (problem) {
@@ -93,17 +95,17 @@ export async function renewLicense(
     expires_at: request.new_expires_at,
     metadata,
     issuer: ctx.issuer,
-    version: old.version,
+    version: JWS_LICENSE_FORMAT,
     key_version: keyVersion,
     renewed_from: old.license_id,
   }));
 
-  const outcome = { status: 201, body: { success: true, license: renewed } } as const;
+  const outcome = { status: 201, body: { success: true, ...renewed } } as const;
   const db = ctx.sessions.write();
   const renewedFrom = old.license_id;
   const results = await db.batch([
-    ...renewStatements(db, { ...renewed, renewed_from: renewedFrom }, change),
-    ...recordOutcome(ctx, db, outcome, renewed.license_id),
+    ...renewStatements(db, { ...renewed.license, renewed_from: renewedFrom }, change),
+    ...recordOutcome(ctx, db, outcome, renewed.license.license_id),
   ]);
   ctx.sessions.wrote();
   licenseStateCache.delete(ctx.tenantId, renewedFrom);
@@ -116,8 +118,9 @@ export async function renewLicense(
 
 async function licenseToRenew(ctx: LicenseContext, request: RenewRequest): Promise<StoredLicense> {
   if (request.license) {
-    const license = parseLicense(request.license);
-    if (!(await checkSignature(ctx, request.license, license))) {
+    const raw = licenseInput(request.license);
+    const license = parseLicense(raw);
+    if (!(await checkSignature(ctx, raw, license))) {
       throw new ApiError("INVALID_SIGNATURE", "the license's signature is not valid");
     }
     return await mustRead(ctx, license.license_id);

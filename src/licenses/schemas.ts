@@ -1,8 +1,6 @@
 import { z } from "zod";
 import { parseInstant, toTimestamp } from "./dates.ts";
 
-/** Format version of the signed license document. */
-export const LICENSE_FORMAT_VERSION = 1;
 const MAX_METADATA_BYTES = 16_384;
 
 const licenseId = z
@@ -84,6 +82,9 @@ const licenseFields = z.object({
 export const licenseSchema = licenseFields.loose().meta({ id: "License" });
 
 export type License = z.infer<typeof licenseFields>;
+
+/** The fields a license may have; a signed one has no others. */
+export const LICENSE_FIELDS: ReadonlySet<string> = new Set(Object.keys(licenseFields.shape));
 export type UnsignedLicense = Omit<License, "signature">;
 
 export const issueRequestSchema = z
@@ -93,6 +94,8 @@ export const issueRequestSchema = z
     expires_at: expiryInput,
     metadata: metadata.default({}),
     not_before: startInput.optional(),
+    /** Sign with this key version instead of the latest, as Vault allows, for migrations. */
+    key_version: z.number().int().positive().optional(),
   })
   .strict()
   .meta({ id: "IssueRequest" });
@@ -104,14 +107,25 @@ export const batchIssueRequestSchema = z
   .strict()
   .meta({ id: "BatchIssueRequest" });
 
+/** A license object, or the compact JWS token that carries the same license. */
+const licenseOrToken = z.union([z.record(z.string(), z.unknown()), z.string().min(1).max(65_536)]);
+
 export const validateRequestSchema = z
-  .object({ license: z.record(z.string(), z.unknown()), module: moduleName.optional() })
+  .object({
+    license: licenseOrToken.optional(),
+    license_token: z.string().min(1).max(65_536).optional(),
+    module: moduleName.optional(),
+  })
   .strict()
+  .refine((r) => (r.license === undefined) !== (r.license_token === undefined), {
+    message: "give either license or license_token",
+    path: ["license"],
+  })
   .meta({ id: "ValidateRequest" });
 
 export const renewRequestSchema = z
   .object({
-    license: z.record(z.string(), z.unknown()).optional(),
+    license: licenseOrToken.optional(),
     license_id: licenseId.optional(),
     new_expires_at: expiryInput,
     extend_modules: modules.optional(),
@@ -172,6 +186,7 @@ export const VALIDATION_CODES = [
   "SUPERSEDED",
   "NOT_FOUND",
   "MODULE_NOT_LICENSED",
+  "KEY_VERSION_RETIRED",
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 

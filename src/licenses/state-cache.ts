@@ -1,9 +1,9 @@
-import type { LicenseState } from "./store.ts";
+import type { ValidationState } from "./store.ts";
 
 const MAX_ENTRIES = 10_000;
 
 interface Entry {
-  state: LicenseState | null;
+  state: ValidationState;
   storedAt: number;
 }
 
@@ -28,7 +28,7 @@ export class LicenseStateCache {
     return entry;
   }
 
-  set(tenantId: string, licenseId: string, state: LicenseState | null, now: number): void {
+  set(tenantId: string, licenseId: string, state: ValidationState, now: number): void {
     if (this.#entries.size >= MAX_ENTRIES) {
       // Maps iterate in insertion order, so the first key is the oldest entry.
       const oldest = this.#entries.keys().next();

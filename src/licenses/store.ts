@@ -75,17 +75,30 @@ function toState(row: StateRow): LicenseState {
   };
 }
 
-export async function readState(
+/** What validation needs from D1: the license's state and the tenant's oldest accepted key. */
+export interface ValidationState {
+  license: LicenseState | null;
+  minKeyVersion: number;
+}
+
+/** One read, answered by a replica when the session allows it. */
+export async function readValidationState(
   db: Queryable,
   tenantId: string,
   licenseId: string,
   now: string,
-): Promise<LicenseState | null> {
+): Promise<ValidationState> {
   const row = await db
-    .prepare(`SELECT ${STATE_COLUMNS} FROM licenses WHERE license_id = ?2 AND tenant_id = ?3`)
+    .prepare(
+      `SELECT COALESCE(k.min_version, 1) AS min_key_version, ${STATE_COLUMNS}
+       FROM (SELECT ?3 AS tenant_id) AS t
+       LEFT JOIN key_state AS k ON k.tenant_id = t.tenant_id
+       LEFT JOIN licenses AS l ON l.tenant_id = t.tenant_id AND l.license_id = ?2`,
+    )
     .bind(now, licenseId, tenantId)
-    .first<StateRow>();
-  return row ? toState(row) : null;
+    .first<Omit<StateRow, "license_id"> & { license_id: string | null; min_key_version: number }>();
+  const found = row?.license_id ? toState({ ...row, license_id: row.license_id }) : null;
+  return { license: found, minKeyVersion: row?.min_key_version ?? 1 };
 }
 
 export async function readLicense(

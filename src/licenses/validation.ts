@@ -5,10 +5,11 @@ import type { LicenseContext } from "./context.ts";
 import { MS_PER_DAY } from "./dates.ts";
 import { publicFields, signedBytes } from "./document.ts";
 import type { License, ValidationCode, ValidationResult } from "./schemas.ts";
-import { licenseSchema } from "./schemas.ts";
+import { LICENSE_FIELDS, licenseSchema } from "./schemas.ts";
 import { licenseStateCache } from "./state-cache.ts";
-import type { LicenseState } from "./store.ts";
-import { readState } from "./store.ts";
+import type { ValidationState } from "./store.ts";
+import { readValidationState } from "./store.ts";
+import { JWS_LICENSE_FORMAT, jwsSigningInput, licenseFromToken } from "./token.ts";
 
 const VERSION_PREFIX = /^vault:v([1-9]\d{0,8}):/;
 
@@ -32,10 +33,21 @@ export async function checkSignature(
   if (!key) {
     return false;
   }
+  let signed: Uint8Array;
+  if (license.version >= JWS_LICENSE_FORMAT) {
+    // Format 2 signs a signing input built from the known fields; any other field is unsigned.
+    if (Object.keys(raw).some((field) => !LICENSE_FIELDS.has(field))) {
+      return false;
+    }
+    const { signature: _signature, ...unsigned } = license;
+    signed = jwsSigningInput(unsigned, ctx.keyring.keyName, key.keyType);
+  } else {
+    signed = signedBytes(raw);
+  }
   try {
     return await verifyVaultSignature(
       key,
-      signedBytes(raw),
+      signed,
       license.signature,
       signatureOptions(key.keyType),
     );
@@ -45,6 +57,23 @@ export async function checkSignature(
     }
     throw error;
   }
+}
+
+/**
+ * A license as a client sent it: the object, or its compact token, which stands for the same
+ * object. Anything else is a bad request.
+ */
+export function licenseInput(input: Record<string, unknown> | string): Record<string, unknown> {
+  if (typeof input !== "string") {
+    return input;
+  }
+  const fromToken = licenseFromToken(input);
+  if (!fromToken) {
+    throw new ApiError("INVALID_LICENSE", "the license token is not a license's compact JWS", {
+      details: [{ path: "license", message: "expected a license object or license token" }],
+    });
+  }
+  return fromToken;
 }
 
 /** Reads a license object as sent by a client; a malformed one is a bad request. */
@@ -60,9 +89,10 @@ export function parseLicense(raw: Record<string, unknown>): License {
 
 export async function validateLicense(
   ctx: LicenseContext,
-  raw: Record<string, unknown>,
+  input: Record<string, unknown> | string,
   module: string | undefined,
 ): Promise<ValidationResult> {
+  const raw = licenseInput(input);
   const license = parseLicense(raw);
   const now = ctx.now();
   const answer = (code: ValidationCode, signatureValid: boolean): ValidationResult => {
@@ -88,10 +118,13 @@ export async function validateLicense(
 
 function decide(
   license: License,
-  state: LicenseState | null,
+  { license: state, minKeyVersion }: ValidationState,
   module: string | undefined,
   now: number,
 ): ValidationCode {
+  if (license.key_version < minKeyVersion) {
+    return "KEY_VERSION_RETIRED";
+  }
   if (!state) {
     return "NOT_FOUND";
   }
@@ -120,12 +153,12 @@ async function currentState(
   ctx: LicenseContext,
   licenseId: string,
   now: number,
-): Promise<LicenseState | null> {
+): Promise<ValidationState> {
   const cached = licenseStateCache.get(ctx.tenantId, licenseId, ctx.stateCacheMs, now);
   if (cached) {
     return cached.state;
   }
-  const state = await readState(
+  const state = await readValidationState(
     ctx.sessions.read(),
     ctx.tenantId,
     licenseId,

@@ -60,8 +60,8 @@ export const licenseRoutes = new Hono<AppEnv>()
   })
   .post("/validate", validators, valid("json", validateRequestSchema), async (c) => {
     const ctx = await licenseContext(c);
-    const { license, module } = c.req.valid("json");
-    const result = await validateLicense(ctx, license, module);
+    const { license, license_token, module } = c.req.valid("json");
+    const result = await validateLicense(ctx, license ?? String(license_token), module);
     withBookmark(c, ctx);
     return c.json(result, 200);
   })

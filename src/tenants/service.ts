@@ -1,6 +1,8 @@
 import type { Principal } from "../auth/principal.ts";
+import type { VaultKeyType } from "../crypto/verify.ts";
 import { ApiError } from "../errors.ts";
 import type { Keyring } from "../keys/keyring.ts";
+import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
 import type { Tenant } from "./store.ts";
 import { DEFAULT_TENANT, findTenant, insertTenant, listTenants } from "./store.ts";
@@ -10,6 +12,8 @@ export interface CreateTenant {
   name: string;
   transit_key?: string | undefined;
   vault_namespace?: string | undefined;
+  /** Creates the tenant's Transit key with this type when Vault does not have it yet. */
+  key_type?: VaultKeyType | undefined;
 }
 
 function requireOperator(principal: Principal): void {
@@ -19,14 +23,16 @@ function requireOperator(principal: Principal): void {
 }
 
 /**
- * Creates a tenant. Its signing key is read from Vault first, so a tenant is never created
- * with a key that cannot sign, and its public keys are stored before its first license.
+ * Creates a tenant. Its signing key is read from Vault first (and created when asked to), so a
+ * tenant is never created without a key that can sign, and its public keys are stored before
+ * its first license.
  */
 export async function createTenant(
   db: D1Database,
   principal: Principal,
   request: CreateTenant,
   keyringFor: (tenant: Tenant) => Keyring,
+  vault: (tenant: Tenant) => VaultClient,
   now: number,
 ): Promise<Tenant> {
   requireOperator(principal);
@@ -40,15 +46,22 @@ export async function createTenant(
   if (await findTenant(db, tenant.tenant_id, now, 0)) {
     throw new ApiError("CONFLICT", `tenant ${tenant.tenant_id} already exists`);
   }
+  const keyring = keyringFor(tenant);
   try {
-    await keyringFor(tenant).refresh();
+    await keyring.refresh();
   } catch (error) {
-    if (error instanceof VaultError && error.kind === "not_found") {
-      throw new ApiError("INVALID_LICENSE", `Vault has no Transit key ${tenant.transit_key}`, {
-        details: { field: "transit_key" },
-      });
+    if (!(error instanceof VaultError && error.kind === "not_found")) {
+      throw error;
     }
-    throw error;
+    if (request.key_type === undefined) {
+      throw new ApiError(
+        "INVALID_LICENSE",
+        `Vault has no Transit key ${keyring.keyName}; give key_type to create it`,
+        { details: { field: "transit_key" } },
+      );
+    }
+    await vault(tenant).createKey(keyring.keyName, request.key_type);
+    await keyring.refresh();
   }
   if (!(await insertTenant(db, tenant))) {
     throw new ApiError("CONFLICT", `tenant ${tenant.tenant_id} already exists`);

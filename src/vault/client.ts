@@ -128,6 +128,16 @@ export class VaultClient {
     await this.#call("POST", this.#transit("keys", keyName), { type });
   }
 
+  /** Adds a new version of a key; it becomes the latest at once. */
+  async rotateKey(keyName: string): Promise<void> {
+    await this.#call("POST", `${this.#transit("keys", keyName)}/rotate`, {});
+  }
+
+  /** Changes a key's settings, such as min_encryption_version. */
+  async configureKey(keyName: string, settings: Record<string, unknown>): Promise<void> {
+    await this.#call("POST", `${this.#transit("keys", keyName)}/config`, settings);
+  }
+
   /** Reads sys/health; sealed, standby and uninitialized nodes are answers, not errors. */
   async health(): Promise<VaultHealth> {
     const response = await this.#send("GET", "/v1/sys/health", undefined);

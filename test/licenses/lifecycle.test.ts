@@ -12,7 +12,7 @@ describe("issuing", () => {
       modules: ["core"],
       metadata: { seats: 3 },
       issuer: "edge-license-authority",
-      version: 1,
+      version: 2,
       key_version: expect.any(Number),
       signature: expect.stringMatching(/^vault:v\d+:/),
     });
@@ -58,7 +58,7 @@ describe("validation", () => {
     ["metadata value", (l) => ({ ...l, metadata: { ...l.metadata, seats: 2500 } })],
     ["metadata key", (l) => ({ ...l, metadata: { ...l.metadata, unlimited: true } })],
     ["issuer", (l) => ({ ...l, issuer: "someone-else" })],
-    ["version", (l) => ({ ...l, version: 2 })],
+    ["version", (l) => ({ ...l, version: Number(l.version) + 1 })],
     ["license_id", (l) => ({ ...l, license_id: "lic_00000000000000000000000000" })],
     ["an added field", (l) => ({ ...l, not_before: "2020-01-01T00:00:00.000Z" })],
     ["an unknown added field", (l) => ({ ...l, trial: false })],
