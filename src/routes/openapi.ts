@@ -7,6 +7,7 @@ import {
 } from "../credentials/schemas.ts";
 import { ERROR_STATUS } from "../errors.ts";
 import type { AppEnv } from "../http/env.ts";
+import { createKeySchema, minVersionSchema } from "../keys/schemas.ts";
 import {
   batchIssueRequestSchema,
   issueRequestSchema,
