@@ -161,6 +161,43 @@ const OPERATIONS: Operation[] = [
     auth: "required",
     response: z.unknown(),
   },
+  {
+    method: "get",
+    path: "/keys",
+    summary: "The tenant's signing key",
+    auth: "required",
+    response: z.unknown(),
+  },
+  {
+    method: "post",
+    path: "/keys",
+    summary: "Create the tenant's signing key in Vault Transit",
+    auth: "required",
+    body: createKeySchema,
+    response: z.unknown(),
+  },
+  {
+    method: "post",
+    path: "/keys/rotate",
+    summary: "Rotate the signing key; new licenses use the new version at once",
+    auth: "required",
+    response: z.unknown(),
+  },
+  {
+    method: "post",
+    path: "/keys/min-version",
+    summary: "Retire key versions below a minimum",
+    auth: "required",
+    body: minVersionSchema,
+    response: z.unknown(),
+  },
+  {
+    method: "get",
+    path: "/.well-known/jwks.json",
+    summary: "Public keys that verify license tokens offline",
+    auth: "none",
+    response: z.unknown(),
+  },
 ];
 
 /** JSON Schema 2020-12 (the dialect of OpenAPI 3.1) with shared parts as components. */
