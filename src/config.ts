@@ -35,6 +35,7 @@ const settingsSchema = z
       .min(32, "must be at least 32 characters"),
     LICENSE_ISSUER: z.string().min(1).max(200).default("edge-license-authority"),
     VALIDATION_REQUIRES_API_KEY: booleanFlag,
+    VERIFY_AT: z.enum(["edge", "vault"]).default("edge"),
     LICENSE_STATE_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     BATCH_ISSUE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
     LIST_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
@@ -89,6 +90,8 @@ export interface Config {
   adminApiKey: string;
   issuer: string;
   validationRequiresApiKey: boolean;
+  /** Where signatures are checked: in the Worker (the point of this service) or by Vault. */
+  verifyAt: "edge" | "vault";
   licenseStateCacheMs: number;
   batchIssueMax: number;
   listLimitMax: number;
@@ -158,6 +161,7 @@ export function loadConfig(env: Env): Config {
     adminApiKey: s.ADMIN_API_KEY,
     issuer: s.LICENSE_ISSUER,
     validationRequiresApiKey: s.VALIDATION_REQUIRES_API_KEY,
+    verifyAt: s.VERIFY_AT,
     licenseStateCacheMs: s.LICENSE_STATE_CACHE_SECONDS * 1_000,
     batchIssueMax: s.BATCH_ISSUE_MAX,
     listLimitMax: s.LIST_LIMIT_MAX,

@@ -64,6 +64,7 @@ export async function licenseContext(c: Context<AppEnv>): Promise<LicenseContext
     tenantId: tenant.tenant_id,
     issuer: config.issuer,
     stateCacheMs: config.licenseStateCacheMs,
+    verifyAt: config.verifyAt,
     batchIssueMax: config.batchIssueMax,
     listLimitMax: config.listLimitMax,
     now: Date.now,

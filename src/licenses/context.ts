@@ -27,6 +27,7 @@ export interface LicenseContext {
   tenantId: string;
   issuer: string;
   stateCacheMs: number;
+  verifyAt: "edge" | "vault";
   batchIssueMax: number;
   listLimitMax: number;
   now: () => number;

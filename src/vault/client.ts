@@ -128,6 +128,26 @@ export class VaultClient {
     await this.#call("POST", this.#transit("keys", keyName), { type });
   }
 
+  /** Asks Vault whether `signature` is valid for `input`: verification done by Vault itself. */
+  async verify(
+    keyName: string,
+    input: Uint8Array,
+    signature: string,
+    params: SignParams = {},
+  ): Promise<boolean> {
+    const { key_version: _unused, ...options } = params;
+    const data = await this.#call(
+      "POST",
+      `/v1/${this.#options.mount}/verify/${encodeURIComponent(keyName)}`,
+      {
+        ...options,
+        input: encodeBase64(input),
+        signature,
+      },
+    );
+    return data.valid === true;
+  }
+
   /** Adds a new version of a key; it becomes the latest at once. */
   async rotateKey(keyName: string): Promise<void> {
     await this.#call("POST", `${this.#transit("keys", keyName)}/rotate`, {});

@@ -66,3 +66,31 @@ describe("license state freshness", () => {
     expectStatus(listed, 200);
   });
 });
+
+describe("verification delegated to Vault (VERIFY_AT=vault)", () => {
+  const delegated = { VERIFY_AT: "vault" } as Partial<Env>;
+
+  it.each(["ed25519", "ecdsa-p384", "rsa-2048"] as const)(
+    "gives the same answers (%s)",
+    async (type) => {
+      const settings = { ...delegated, TRANSIT_KEY: `licensing-test-${type}` } as Partial<Env>;
+      const license = await issue({}, { env: settings });
+      expect((await validate(license, undefined, { env: settings })).body).toMatchObject({
+        code: "VALID",
+      });
+      const tampered = { ...license, customer: "someone else" };
+      expect((await validate(tampered, undefined, { env: settings })).body).toMatchObject({
+        code: "INVALID_SIGNATURE",
+      });
+    },
+  );
+
+  it("stops validating when Vault is down, which edge verification does not", async () => {
+    const license = await issue();
+    const down = { VAULT_ADDR: "http://127.0.0.1:9" } as Partial<Env>;
+    const atEdge = await validate(license, undefined, { env: down });
+    expect(atEdge.body).toMatchObject({ code: "VALID" });
+    const atVault = await validate(license, undefined, { env: { ...down, ...delegated } });
+    expect(atVault.status).toBe(503);
+  });
+});
