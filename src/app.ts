@@ -12,6 +12,7 @@ import { jwksRoutes, keyRoutes } from "./routes/keys.ts";
 import { licenseRoutes } from "./routes/licenses.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -34,6 +35,7 @@ export function createApp() {
   app.route("/tenants", tenantRoutes);
   app.route("/keys", keyRoutes);
   app.route("/.well-known/jwks.json", jwksRoutes);
+  app.route("/webhooks", webhookRoutes);
 
   app.notFound((c) => {
     throw new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`);

@@ -62,6 +62,9 @@ const settingsSchema = z
     RATE_LIMIT_CREDENTIALS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_ISSUE: z.coerce.number().int().min(1).default(300),
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    WEBHOOK_EXPIRING_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+    WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
+    WEBHOOK_ALLOW_LOCAL_HTTP: booleanFlag,
   })
   .refine(
     (s) => (s.CF_ACCESS_CLIENT_ID === undefined) === (s.CF_ACCESS_CLIENT_SECRET === undefined),
@@ -115,6 +118,14 @@ export interface Config {
   cors: { validate: string[]; admin: string[] };
   /** Requests per window, per credential (or per client IP without one), for each group. */
   rateLimits: Record<RateLimitGroup, number> & { windowSeconds: number };
+  webhooks: {
+    /** license.expiring is sent this many days before a license expires. */
+    expiringDays: number;
+    /** First retry delay of a failed delivery; each further attempt doubles it (max 1 h). */
+    retryBaseSeconds: number;
+    /** Accept http:// endpoints on localhost / 127.0.0.1, for local development only. */
+    allowLocalHttp: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -199,6 +210,11 @@ export function loadConfig(env: Env): Config {
       issue: s.RATE_LIMIT_ISSUE,
       credentials: s.RATE_LIMIT_CREDENTIALS,
       windowSeconds: s.RATE_LIMIT_WINDOW_SECONDS,
+    },
+    webhooks: {
+      expiringDays: s.WEBHOOK_EXPIRING_DAYS,
+      retryBaseSeconds: s.WEBHOOK_RETRY_BASE_SECONDS,
+      allowLocalHttp: s.WEBHOOK_ALLOW_LOCAL_HTTP,
     },
   };
   parsed.set(env, config);

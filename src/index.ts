@@ -1,6 +1,9 @@
 import { createApp } from "./app.ts";
+import type { LicenseEvent } from "./events/types.ts";
 import { log } from "./http/log.ts";
 import { purgeExpired } from "./idempotency/store.ts";
+import { deliverBatch } from "./webhooks/consumer.ts";
+import { emitScheduledEvents } from "./webhooks/expiry.ts";
 
 export { RateLimiter } from "./ratelimit/limiter.ts";
 
@@ -13,5 +16,10 @@ export default {
   async scheduled(controller, env): Promise<void> {
     const purged = await purgeExpired(env.DB, new Date(controller.scheduledTime).toISOString());
     log("info", "idempotency keys purged", { purged, cron: controller.cron });
+    const published = await emitScheduledEvents(env, controller.scheduledTime);
+    log("info", "scheduled license events published", { published, cron: controller.cron });
   },
+
+  /** Webhook deliveries from the license event queue, and bookkeeping of its dead letters. */
+  queue: (batch, env) => deliverBatch(batch as MessageBatch<LicenseEvent>, env),
 } satisfies ExportedHandler<Env>;

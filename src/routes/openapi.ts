@@ -19,6 +19,13 @@ import {
   validateRequestSchema,
   validationResultSchema,
 } from "../licenses/schemas.ts";
+import {
+  createWebhookResponseSchema,
+  createWebhookSchema,
+  deliveriesQuerySchema,
+  deliveryListResponseSchema,
+  webhookListResponseSchema,
+} from "../webhooks/schemas.ts";
 import { API_VERSION } from "./health.ts";
 
 const errorSchema = z
@@ -197,6 +204,36 @@ const OPERATIONS: Operation[] = [
     summary: "Public keys that verify license tokens offline",
     auth: "none",
     response: z.unknown(),
+  },
+  {
+    method: "post",
+    path: "/webhooks",
+    summary: "Register a webhook endpoint; its signing secret is shown once",
+    auth: "required",
+    body: createWebhookSchema,
+    response: createWebhookResponseSchema,
+  },
+  {
+    method: "get",
+    path: "/webhooks",
+    summary: "List the tenant's webhook endpoints",
+    auth: "required",
+    response: webhookListResponseSchema,
+  },
+  {
+    method: "delete",
+    path: "/webhooks/{id}",
+    summary: "Disable a webhook endpoint",
+    auth: "required",
+    response: z.unknown(),
+  },
+  {
+    method: "get",
+    path: "/webhooks/{id}/deliveries",
+    summary: "The delivery log of a webhook endpoint, newest first",
+    auth: "required",
+    query: deliveriesQuerySchema,
+    response: deliveryListResponseSchema,
   },
 ];
 
