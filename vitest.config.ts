@@ -65,6 +65,8 @@ process.env.JWKS_TEST_PORT ??= String(await freePort());
 process.env.JWKS_TEST_KEYS = JSON.stringify({ keys: [jwtRs256.publicJwk, jwtEs256.publicJwk] });
 process.env.ACCESS_TEST_CERTS = JSON.stringify({ keys: [accessRs256.publicJwk] });
 const keyOrigin = `http://127.0.0.1:${process.env.JWKS_TEST_PORT}`;
+// The receiver that webhook tests register as an endpoint (global setup webhook-receiver.ts).
+process.env.WEBHOOK_RECEIVER_PORT ??= String(await freePort());
 
 const migrations = await readD1Migrations(new URL("./migrations", import.meta.url).pathname);
 
@@ -95,6 +97,20 @@ export default defineConfig({
                 TEST_JWT_ES256_PRIVATE_JWK: jwtEs256.privateJwk,
                 TEST_ACCESS_TEAM_DOMAIN: keyOrigin,
                 TEST_ACCESS_PRIVATE_JWK: accessRs256.privateJwk,
+                TEST_WEBHOOK_RECEIVER: `http://127.0.0.1:${process.env.WEBHOOK_RECEIVER_PORT}`,
+                WEBHOOK_ALLOW_LOCAL_HTTP: "true",
+                WEBHOOK_RETRY_BASE_SECONDS: "1",
+              },
+              // Webhook tests wait on real queue deliveries: small batches without the batch
+              // timeout of production, and fewer retries, so that dead-lettering takes seconds.
+              queueConsumers: {
+                "license-events": {
+                  maxBatchSize: 10,
+                  maxBatchTimeout: 0.05,
+                  maxRetries: 3,
+                  deadLetterQueue: "license-events-dlq",
+                },
+                "license-events-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05 },
               },
             },
           }),
@@ -104,7 +120,11 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/scripts/**"],
           setupFiles: ["./test/setup/apply-migrations.ts"],
-          globalSetup: ["./test/setup/transit-origin.ts", "./test/setup/key-origin.ts"],
+          globalSetup: [
+            "./test/setup/transit-origin.ts",
+            "./test/setup/key-origin.ts",
+            "./test/setup/webhook-receiver.ts",
+          ],
         },
       },
       {

@@ -19,6 +19,8 @@ declare global {
       /** Serves `/cdn-cgi/access/certs` with the public half of the Access key. */
       TEST_ACCESS_TEAM_DOMAIN: string;
       TEST_ACCESS_PRIVATE_JWK: JWK;
+      /** Origin of the Node webhook receiver: `/__received`, `/__control`, any other path. */
+      TEST_WEBHOOK_RECEIVER: string;
     }
   }
 }
