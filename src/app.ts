@@ -6,6 +6,7 @@ import type { AppEnv } from "./http/env.ts";
 import { renderError } from "./http/errors.ts";
 import { corsPolicy, limitBody, noStore, requireJson } from "./http/hardening.ts";
 import { requestId } from "./http/request-id.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { credentialRoutes } from "./routes/credentials.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { jwksRoutes, keyRoutes } from "./routes/keys.ts";
@@ -34,6 +35,7 @@ export function createApp() {
   app.route("/credentials", credentialRoutes);
   app.route("/tenants", tenantRoutes);
   app.route("/keys", keyRoutes);
+  app.route("/audit", auditRoutes);
   app.route("/.well-known/jwks.json", jwksRoutes);
   app.route("/webhooks", webhookRoutes);
 

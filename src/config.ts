@@ -39,6 +39,11 @@ const settingsSchema = z
     LICENSE_STATE_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     BATCH_ISSUE_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
     LIST_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000).default(100),
+    AUDIT_HMAC_KEY: optionalText.refine(
+      (value) => value === undefined || value.length >= 32,
+      "must be at least 32 characters",
+    ),
+    AUDIT_CHECKPOINT_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
     JWT_SECRET: optionalText.refine(
       (value) => value === undefined || value.length >= 32,
       "must be at least 32 characters",
@@ -91,6 +96,9 @@ export interface Config {
     fetcher: Fetcher | undefined;
   };
   adminApiKey: string;
+  /** Authenticates audit entries until they are sealed; derived from ADMIN_API_KEY if unset. */
+  auditMacSecret: string;
+  auditCheckpointMs: number;
   issuer: string;
   validationRequiresApiKey: boolean;
   /** Where signatures are checked: in the Worker (the point of this service) or by Vault. */
@@ -170,6 +178,8 @@ export function loadConfig(env: Env): Config {
       fetcher: isFetcher(mtls) ? mtls : undefined,
     },
     adminApiKey: s.ADMIN_API_KEY,
+    auditMacSecret: s.AUDIT_HMAC_KEY ?? `audit-entries:${s.ADMIN_API_KEY}`,
+    auditCheckpointMs: s.AUDIT_CHECKPOINT_MINUTES * 60_000,
     issuer: s.LICENSE_ISSUER,
     validationRequiresApiKey: s.VALIDATION_REQUIRES_API_KEY,
     verifyAt: s.VERIFY_AT,

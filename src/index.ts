@@ -1,10 +1,13 @@
 import { createApp } from "./app.ts";
+import { auditHousekeeping } from "./audit/scheduled.ts";
+import { loadConfig } from "./config.ts";
 import type { LicenseEvent } from "./events/types.ts";
 import { log } from "./http/log.ts";
 import { purgeExpired } from "./idempotency/store.ts";
 import { deliverBatch } from "./webhooks/consumer.ts";
 import { emitScheduledEvents } from "./webhooks/expiry.ts";
 
+export { AuditLedger } from "./audit/ledger.ts";
 export { RateLimiter } from "./ratelimit/limiter.ts";
 
 const app = createApp();
@@ -18,6 +21,7 @@ export default {
     log("info", "idempotency keys purged", { purged, cron: controller.cron });
     const published = await emitScheduledEvents(env, controller.scheduledTime);
     log("info", "scheduled license events published", { published, cron: controller.cron });
+    await auditHousekeeping(env, loadConfig(env), controller.scheduledTime);
   },
 
   /** Webhook deliveries from the license event queue, and bookkeeping of its dead letters. */

@@ -1,3 +1,4 @@
+import type { AuditWriter } from "../audit/writer.ts";
 import { hashApiKey } from "../auth/api-keys.ts";
 import type { Principal, Role } from "../auth/principal.ts";
 import { encodeBase64Url } from "../crypto/encoding.ts";
@@ -43,6 +44,7 @@ export async function createCredential(
   principal: Principal,
   request: CreateCredential,
   now: number,
+  audit: (tenantId: string) => AuditWriter,
 ): Promise<{ credential: Credential; secret: string }> {
   const tenantId = await targetTenant(db, principal, request.tenant_id);
   if (request.expires_at !== undefined && Date.parse(request.expires_at) <= now) {
@@ -64,7 +66,16 @@ export async function createCredential(
     revoked_at: null,
     last_used_at: null,
   };
-  await insertCredential(db, credential, await hashApiKey(secret));
+  const writer = audit(tenantId);
+  await db.batch([
+    insertCredential(db, credential, await hashApiKey(secret)),
+    await writer.entry(db, "credential.created", credential.key_id, {
+      name: credential.name,
+      role: credential.role,
+      expires_at: credential.expires_at,
+    }),
+  ]);
+  writer.committed();
   return { credential, secret };
 }
 
@@ -82,9 +93,26 @@ export async function revokeTenantCredential(
   keyId: string,
   requestedTenant: string | undefined,
   now: number,
+  audit: (tenantId: string) => AuditWriter,
 ): Promise<Credential> {
   const tenantId = await targetTenant(db, principal, requestedTenant);
-  const revoked = await revokeCredential(db, tenantId, keyId, new Date(now).toISOString());
+  const at = new Date(now).toISOString();
+  const writer = audit(tenantId);
+  const [update] = await db.batch([
+    revokeCredential(db, tenantId, keyId, at),
+    await writer.entry(
+      db,
+      "credential.revoked",
+      keyId,
+      {},
+      {
+        sql: "SELECT 1 FROM api_keys WHERE key_id = ?10 AND revoked_at = ?11",
+        params: [keyId, at],
+      },
+    ),
+  ]);
+  writer.committed();
+  const revoked = (update?.meta.changes ?? 0) === 1;
   const credential = await findCredential(db, tenantId, keyId);
   if (!credential) {
     throw new ApiError("NOT_FOUND", `credential ${keyId} does not exist`);

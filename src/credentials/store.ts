@@ -17,12 +17,12 @@ export interface Credential {
 const COLUMNS = `key_id, tenant_id, name, role, prefix, created_at, created_by, expires_at,
   revoked_at, last_used_at`;
 
-export async function insertCredential(
+export function insertCredential(
   db: D1Database,
   credential: Credential,
   keyHash: string,
-): Promise<void> {
-  await db
+): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO api_keys (${COLUMNS}, key_hash)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, ?9)`,
@@ -37,8 +37,7 @@ export async function insertCredential(
       credential.created_by,
       credential.expires_at,
       keyHash,
-    )
-    .run();
+    );
 }
 
 export async function listCredentials(db: D1Database, tenantId: string): Promise<Credential[]> {
@@ -62,19 +61,17 @@ export async function findCredential(
     .first<Credential>();
 }
 
-/** Revokes a credential once; false when it was already revoked. */
-export async function revokeCredential(
+/** Revokes a credential once; it changes nothing when it was already revoked. */
+export function revokeCredential(
   db: D1Database,
   tenantId: string,
   keyId: string,
   at: string,
-): Promise<boolean> {
-  const result = await db
+): D1PreparedStatement {
+  return db
     .prepare(
       `UPDATE api_keys SET revoked_at = ?3
        WHERE tenant_id = ?1 AND key_id = ?2 AND revoked_at IS NULL`,
     )
-    .bind(tenantId, keyId, at)
-    .run();
-  return result.meta.changes === 1;
+    .bind(tenantId, keyId, at);
 }

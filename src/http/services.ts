@@ -1,13 +1,17 @@
 import type { Context } from "hono";
+import { afterCommit } from "../audit/after-commit.ts";
+import { importMacKey } from "../audit/entry.ts";
+import { AuditWriter } from "../audit/writer.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Config } from "../config.ts";
 import { ApiError } from "../errors.ts";
-import { Keyring } from "../keys/keyring.ts";
+import type { Keyring } from "../keys/keyring.ts";
 import type { Actor, LicenseContext } from "../licenses/context.ts";
 import { Sessions } from "../licenses/sessions.ts";
+import { tenantKeyring, tenantVault } from "../tenants/clients.ts";
 import type { Tenant } from "../tenants/store.ts";
 import { DEFAULT_TENANT, findTenant } from "../tenants/store.ts";
-import { VaultClient } from "../vault/client.ts";
+import type { VaultClient } from "../vault/client.ts";
 import type { AppEnv } from "./env.ts";
 
 /** D1 bookmarks are dash-separated hexadecimal fields; anything else is ignored, not sent on. */
@@ -15,30 +19,12 @@ const BOOKMARK = /^[0-9a-f]{8}(-[0-9a-f]{8,64}){2,6}$/;
 
 /** A Vault client for the service's namespace, or for a tenant's own. */
 export function vaultClient(config: Config, tenant?: Tenant): VaultClient {
-  const { vault } = config;
-  const fetcher = vault.fetcher;
-  return new VaultClient({
-    addr: vault.addr,
-    token: vault.token,
-    namespace: tenant?.vault_namespace ?? vault.namespace,
-    mount: vault.mount,
-    timeoutMs: vault.timeoutMs,
-    access: vault.access,
-    fetch: fetcher ? (request) => fetcher.fetch(request) : undefined,
-  });
+  return tenantVault(config, tenant);
 }
 
 /** The keyring of a tenant's signing key, in the tenant's Vault namespace. */
 export function keyringFor(c: Context<AppEnv>, tenant: Tenant, vault?: VaultClient): Keyring {
-  const config = c.get("config");
-  const namespace = tenant.vault_namespace ?? config.vault.namespace ?? "";
-  return new Keyring({
-    db: c.env.DB,
-    vault: vault ?? vaultClient(config, tenant),
-    tenantId: tenant.tenant_id,
-    keyName: tenant.transit_key ?? config.vault.keyName,
-    vaultScope: `${config.vault.addr}|${namespace}|${config.vault.mount}`,
-  });
+  return tenantKeyring(c.env.DB, c.get("config"), tenant, vault);
 }
 
 /** The tenant of whoever is calling; unauthenticated validation acts for the default tenant. */
@@ -69,7 +55,31 @@ export async function licenseContext(c: Context<AppEnv>): Promise<LicenseContext
     listLimitMax: config.listLimitMax,
     now: Date.now,
     idempotency: c.get("idempotency"),
+    audit: auditWriter(c, tenant.tenant_id),
   };
+}
+
+const macKeys = new Map<string, Promise<CryptoKey>>();
+
+/** The audit writer of this request, acting for `tenantId`. */
+export function auditWriter(c: Context<AppEnv>, tenantId: string): AuditWriter {
+  const secret = c.get("config").auditMacSecret;
+  const requestId = c.get("requestId");
+  return new AuditWriter({
+    tenantId,
+    actor: c.get("principal")?.keyId ?? "anonymous",
+    requestId,
+    macKey: () => {
+      let key = macKeys.get(secret);
+      if (!key) {
+        key = importMacKey(secret);
+        macKeys.set(secret, key);
+      }
+      return key;
+    },
+    now: Date.now,
+    afterCommit: () => c.executionCtx.waitUntil(afterCommit(c.env, tenantId, requestId)),
+  });
 }
 
 /** The authenticated caller; routes behind requireRole always have one. */

@@ -1,3 +1,4 @@
+import type { AuditWriter } from "../audit/writer.ts";
 import { type PublicJwk, vaultKeyToJwk } from "../crypto/jwk.ts";
 import { isVaultKeyType, type VaultKeyType } from "../crypto/verify.ts";
 import { ApiError } from "../errors.ts";
@@ -31,6 +32,23 @@ export interface KeyScope {
   vault: VaultClient;
   keyring: Keyring;
   tenantId: string;
+  audit: AuditWriter;
+}
+
+/** Records a key change, made in Vault, once Vault has made it. */
+async function audited(
+  scope: KeyScope,
+  action: "key.created" | "key.rotated" | "key.min_version_set",
+  view: KeyView,
+): Promise<KeyView> {
+  const fields = {
+    type: view.type,
+    latest_version: view.latest_version,
+    min_version: view.min_version,
+  };
+  await scope.db.batch([await scope.audit.entry(scope.db, action, view.name, fields)]);
+  scope.audit.committed();
+  return view;
 }
 
 /** The key as Vault has it now, with this service's minimum version. */
@@ -66,13 +84,13 @@ export async function createKey(scope: KeyScope, type: VaultKeyType): Promise<Ke
     throw new ApiError("CONFLICT", `Transit key ${name} already exists (type ${existing.type})`);
   }
   await scope.vault.createKey(name, type);
-  return await showKey(scope);
+  return await audited(scope, "key.created", await showKey(scope));
 }
 
 /** Adds a key version; new licenses are signed with it from this request on, everywhere. */
 export async function rotateKey(scope: KeyScope): Promise<KeyView> {
   await scope.vault.rotateKey(scope.keyring.keyName);
-  return await showKey(scope);
+  return await audited(scope, "key.rotated", await showKey(scope));
 }
 
 /**
@@ -92,13 +110,13 @@ export async function setMinimumVersion(scope: KeyScope, minVersion: number): Pr
   await setMinVersion(scope.db, scope.tenantId, minVersion, new Date().toISOString());
   // Cached validation answers carry the old minimum; this isolate must not serve them.
   licenseStateCache.clear();
-  return await showKey(scope);
+  return await audited(scope, "key.min_version_set", await showKey(scope));
 }
 
 const jwkCache = new Map<string, Promise<PublicJwk>>();
 
 /** The JWK set of a tenant's non-retired key versions, from D1 (and Vault when D1 has none). */
-export async function publishedKeys(scope: KeyScope): Promise<PublicJwk[]> {
+export async function publishedKeys(scope: Omit<KeyScope, "audit">): Promise<PublicJwk[]> {
   const name = scope.keyring.keyName;
   let stored = await loadPublicKeys(scope.db, scope.tenantId, name);
   if (stored.length === 0) {

@@ -1,3 +1,4 @@
+import type { AuditWriter } from "../audit/writer.ts";
 import type { Keyring } from "../keys/keyring.ts";
 import type { VaultClient } from "../vault/client.ts";
 import type { Sessions } from "./sessions.ts";
@@ -32,6 +33,7 @@ export interface LicenseContext {
   listLimitMax: number;
   now: () => number;
   idempotency: IdempotencyRecord | undefined;
+  audit: AuditWriter;
 }
 
 /** Who is acting, for the history of every license they change. */

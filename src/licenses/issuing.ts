@@ -4,7 +4,7 @@ import type { SigningKey } from "../keys/keyring.ts";
 import { signParams } from "../keys/profiles.ts";
 import type { Actor, LicenseContext, Outcome } from "./context.ts";
 import { changeOf, recordOutcome } from "./context.ts";
-import { newLicenseId } from "./document.ts";
+import { newLicenseId, publicFields } from "./document.ts";
 import type { IssueRequest, License, UnsignedLicense } from "./schemas.ts";
 import { issueRequestSchema } from "./schemas.ts";
 import { licenseStateCache } from "./state-cache.ts";
@@ -80,9 +80,13 @@ export async function issueLicense(
   const db = ctx.sessions.write();
   await db.batch([
     ...insertLicense(db, signed.license, change),
+    await ctx.audit.entry(db, "license.issued", signed.license.license_id, {
+      license: publicFields(signed.license),
+    }),
     ...recordOutcome(ctx, db, outcome),
   ]);
   ctx.sessions.wrote();
+  ctx.audit.committed();
   licenseStateCache.delete(ctx.tenantId, signed.license.license_id);
   return outcome;
 }
@@ -208,11 +212,20 @@ export async function issueBatch(
   const first = signed[0];
   if (first) {
     const db = ctx.sessions.write();
+    const audits = await Promise.all(
+      signed.map((license) =>
+        ctx.audit.entry(db, "license.issued", license.license_id, {
+          license: publicFields(license),
+        }),
+      ),
+    );
     await db.batch([
       ...signed.flatMap((license) => insertLicense(db, license, change)),
+      ...audits,
       ...recordOutcome(ctx, db, outcome, first.license_id),
     ]);
     ctx.sessions.wrote();
+    ctx.audit.committed();
   }
   return outcome;
 }

@@ -1,7 +1,7 @@
 import { ApiError } from "../errors.ts";
 import type { Actor, LicenseContext, Outcome } from "./context.ts";
 import { changeOf, recordOutcome } from "./context.ts";
-import { newLicenseId } from "./document.ts";
+import { newLicenseId, publicFields } from "./document.ts";
 import type { SignedLicense } from "./issuing.ts";
 import { checkValidityWindow, signLicense } from "./issuing.ts";
 import type { License, LicenseStatus, RenewRequest } from "./schemas.ts";
@@ -103,11 +103,21 @@ export async function renewLicense(
   const outcome = { status: 201, body: { success: true, ...renewed } } as const;
   const db = ctx.sessions.write();
   const renewedFrom = old.license_id;
+  const newId = renewed.license.license_id;
   const results = await db.batch([
     ...renewStatements(db, { ...renewed.license, renewed_from: renewedFrom }, change),
-    ...recordOutcome(ctx, db, outcome, renewed.license.license_id),
+    await ctx.audit.entry(
+      db,
+      "license.renewed",
+      newId,
+      { license: publicFields(renewed.license), renewed_from: renewedFrom },
+      newId,
+    ),
+    await ctx.audit.entry(db, "license.superseded", renewedFrom, { superseded_by: newId }, newId),
+    ...recordOutcome(ctx, db, outcome, newId),
   ]);
   ctx.sessions.wrote();
+  ctx.audit.committed();
   licenseStateCache.delete(ctx.tenantId, renewedFrom);
   if ((results[2]?.meta.changes ?? 0) !== 1) {
     // Someone renewed, suspended or revoked it between our read and our write.
@@ -151,6 +161,13 @@ export async function revokeLicense(
   return await changeState(ctx, licenseId, change, [
     stateChange(db, licenseId, change, { kind: "revoke", reason, effectiveAt }),
     recordEvent(db, licenseId, change, event, reason, effectiveAt),
+    await ctx.audit.entry(
+      db,
+      `license.${event}`,
+      licenseId,
+      { reason, effective_at: effectiveAt },
+      licenseId,
+    ),
   ]);
 }
 
@@ -164,9 +181,11 @@ export async function setSuspended(
 ): Promise<LicenseView> {
   const change = changeOf(ctx, actor);
   const db = ctx.sessions.write();
+  const event = suspended ? "suspended" : "reinstated";
   return await changeState(ctx, licenseId, change, [
     stateChange(db, licenseId, change, { kind: suspended ? "suspend" : "reinstate" }),
-    recordEvent(db, licenseId, change, suspended ? "suspended" : "reinstated", reason ?? null),
+    recordEvent(db, licenseId, change, event, reason ?? null),
+    await ctx.audit.entry(db, `license.${event}`, licenseId, { reason: reason ?? null }, licenseId),
   ]);
 }
 
@@ -180,6 +199,7 @@ async function changeState(
   const db = ctx.sessions.write();
   const [update] = await db.batch(statements);
   ctx.sessions.wrote();
+  ctx.audit.committed();
   licenseStateCache.delete(ctx.tenantId, licenseId);
 
   const stored = await readLicense(db, ctx.tenantId, licenseId, change.at);

@@ -13,7 +13,7 @@ import {
 import { requireRole } from "../http/auth.ts";
 import type { AppEnv } from "../http/env.ts";
 import { rateLimit } from "../http/rate-limit.ts";
-import { requirePrincipal } from "../http/services.ts";
+import { auditWriter, requirePrincipal } from "../http/services.ts";
 import { valid } from "../http/validation.ts";
 
 const admins = every(requireRole(["admin"]), rateLimit("credentials", "closed"));
@@ -25,6 +25,7 @@ export const credentialRoutes = new Hono<AppEnv>()
       requirePrincipal(c),
       c.req.valid("json"),
       Date.now(),
+      (tenantId) => auditWriter(c, tenantId),
     );
     return c.json({ success: true, ...created }, 201);
   })
@@ -48,6 +49,7 @@ export const credentialRoutes = new Hono<AppEnv>()
         c.req.valid("param").id,
         c.req.valid("query").tenant_id,
         Date.now(),
+        (tenantId) => auditWriter(c, tenantId),
       );
       return c.json({ success: true, credential }, 200);
     },

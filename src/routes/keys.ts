@@ -9,7 +9,7 @@ import { ApiError } from "../errors.ts";
 import { requireRole } from "../http/auth.ts";
 import type { AppEnv } from "../http/env.ts";
 import { rateLimit } from "../http/rate-limit.ts";
-import { keyringFor, requirePrincipal, vaultClient } from "../http/services.ts";
+import { auditWriter, keyringFor, requirePrincipal, vaultClient } from "../http/services.ts";
 import { valid } from "../http/validation.ts";
 import type { KeyScope } from "../keys/management.ts";
 import {
@@ -41,7 +41,13 @@ async function keyScope(c: Context<AppEnv>, tenantId: string | undefined): Promi
     );
   }
   const vault = vaultClient(c.get("config"), tenant);
-  return { db: c.env.DB, vault, keyring: keyringFor(c, tenant, vault), tenantId: tenant.tenant_id };
+  return {
+    db: c.env.DB,
+    vault,
+    keyring: keyringFor(c, tenant, vault),
+    tenantId: tenant.tenant_id,
+    audit: auditWriter(c, tenant.tenant_id),
+  };
 }
 
 export const keyRoutes = new Hono<AppEnv>()

@@ -5,7 +5,7 @@ import type { VaultKeyType } from "../crypto/verify.ts";
 import { requireRole } from "../http/auth.ts";
 import type { AppEnv } from "../http/env.ts";
 import { rateLimit } from "../http/rate-limit.ts";
-import { keyringFor, requirePrincipal, vaultClient } from "../http/services.ts";
+import { auditWriter, keyringFor, requirePrincipal, vaultClient } from "../http/services.ts";
 import { valid } from "../http/validation.ts";
 import { createTenant, visibleTenants } from "../tenants/service.ts";
 
@@ -20,6 +20,7 @@ export const tenantRoutes = new Hono<AppEnv>()
       { ...request, key_type: key_type as VaultKeyType | undefined },
       (t) => keyringFor(c, t),
       (t) => vaultClient(c.get("config"), t),
+      (tenantId) => auditWriter(c, tenantId),
       Date.now(),
     );
     return c.json({ success: true, tenant }, 201);

@@ -1,3 +1,4 @@
+import type { AuditWriter } from "../audit/writer.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { VaultKeyType } from "../crypto/verify.ts";
 import { ApiError } from "../errors.ts";
@@ -33,6 +34,7 @@ export async function createTenant(
   request: CreateTenant,
   keyringFor: (tenant: Tenant) => Keyring,
   vault: (tenant: Tenant) => VaultClient,
+  audit: (tenantId: string) => AuditWriter,
   now: number,
 ): Promise<Tenant> {
   requireOperator(principal);
@@ -63,7 +65,27 @@ export async function createTenant(
     await vault(tenant).createKey(keyring.keyName, request.key_type);
     await keyring.refresh();
   }
-  if (!(await insertTenant(db, tenant))) {
+  // Recorded in the operator's own trail: tenants are the operator's to create.
+  const writer = audit(principal.tenantId);
+  const [inserted] = await db.batch([
+    insertTenant(db, tenant),
+    await writer.entry(
+      db,
+      "tenant.created",
+      tenant.tenant_id,
+      {
+        name: tenant.name,
+        transit_key: tenant.transit_key,
+        vault_namespace: tenant.vault_namespace,
+      },
+      {
+        sql: "SELECT 1 FROM tenants WHERE tenant_id = ?10 AND created_at = ?11",
+        params: [tenant.tenant_id, tenant.created_at],
+      },
+    ),
+  ]);
+  writer.committed();
+  if ((inserted?.meta.changes ?? 0) !== 1) {
     throw new ApiError("CONFLICT", `tenant ${tenant.tenant_id} already exists`);
   }
   return tenant;

@@ -40,9 +40,10 @@ export async function listTenants(db: D1Database): Promise<Tenant[]> {
   return results;
 }
 
-/** Stores a new tenant; false when the id is taken. */
-export async function insertTenant(db: D1Database, tenant: Tenant): Promise<boolean> {
-  const result = await db
+/** Stores a new tenant; it changes nothing when the id is taken. */
+export function insertTenant(db: D1Database, tenant: Tenant): D1PreparedStatement {
+  cache.delete(tenant.tenant_id);
+  return db
     .prepare(
       `INSERT INTO tenants (tenant_id, name, transit_key, vault_namespace, created_at)
        VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id) DO NOTHING`,
@@ -53,8 +54,5 @@ export async function insertTenant(db: D1Database, tenant: Tenant): Promise<bool
       tenant.transit_key,
       tenant.vault_namespace,
       tenant.created_at,
-    )
-    .run();
-  cache.delete(tenant.tenant_id);
-  return result.meta.changes === 1;
+    );
 }
