@@ -5,6 +5,7 @@ import { ApiError } from "./errors.ts";
 import type { AppEnv } from "./http/env.ts";
 import { renderError } from "./http/errors.ts";
 import { corsPolicy, limitBody, noStore, requireJson } from "./http/hardening.ts";
+import { observability } from "./http/observability.ts";
 import { requestId } from "./http/request-id.ts";
 import { auditRoutes } from "./routes/audit.ts";
 import { credentialRoutes } from "./routes/credentials.ts";
@@ -12,6 +13,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { jwksRoutes, keyRoutes } from "./routes/keys.ts";
 import { licenseRoutes } from "./routes/licenses.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
+import { detailedHealthRoutes, metricsRoutes } from "./routes/operations.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
 
@@ -19,6 +21,7 @@ export function createApp() {
   const app = new Hono<AppEnv>();
 
   app.use(requestId);
+  app.use(observability);
   app.use(secureHeaders());
   app.use(noStore);
   app.use(async (c, next) => {
@@ -29,7 +32,9 @@ export function createApp() {
   app.use(limitBody);
   app.use(requireJson);
 
+  app.route("/health/detailed", detailedHealthRoutes);
   app.route("/health", healthRoutes);
+  app.route("/metrics", metricsRoutes);
   app.route("/openapi.json", openApiRoutes);
   app.route("/license", licenseRoutes);
   app.route("/credentials", credentialRoutes);

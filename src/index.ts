@@ -8,6 +8,7 @@ import { deliverBatch } from "./webhooks/consumer.ts";
 import { emitScheduledEvents } from "./webhooks/expiry.ts";
 
 export { AuditLedger } from "./audit/ledger.ts";
+export { MetricsStore } from "./metrics/store.ts";
 export { RateLimiter } from "./ratelimit/limiter.ts";
 
 const app = createApp();

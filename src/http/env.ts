@@ -9,6 +9,8 @@ export interface AppEnv {
     requestId: string;
     config: Config;
     idempotency: IdempotencyRecord | undefined;
+    /** Time this request spent waiting for Vault, for its log line. */
+    vaultMs: number | undefined;
     principal: Principal | undefined;
   };
 }

@@ -18,8 +18,11 @@ import type { AppEnv } from "./env.ts";
 const BOOKMARK = /^[0-9a-f]{8}(-[0-9a-f]{8,64}){2,6}$/;
 
 /** A Vault client for the service's namespace, or for a tenant's own. */
-export function vaultClient(config: Config, tenant?: Tenant): VaultClient {
-  return tenantVault(config, tenant);
+export function vaultClient(config: Config, tenant?: Tenant, c?: Context<AppEnv>): VaultClient {
+  return tenantVault(config, tenant, (_operation, ms) => {
+    // Summed per request for its log line.
+    c?.set("vaultMs", (c.get("vaultMs") ?? 0) + ms);
+  });
 }
 
 /** The keyring of a tenant's signing key, in the tenant's Vault namespace. */
@@ -41,7 +44,7 @@ export async function currentTenant(c: Context<AppEnv>): Promise<Tenant> {
 export async function licenseContext(c: Context<AppEnv>): Promise<LicenseContext> {
   const config = c.get("config");
   const tenant = await currentTenant(c);
-  const vault = vaultClient(config, tenant);
+  const vault = vaultClient(config, tenant, c);
   const bookmark = c.req.header("X-D1-Bookmark");
   return {
     sessions: new Sessions(c.env.DB, bookmark && BOOKMARK.test(bookmark) ? bookmark : undefined),

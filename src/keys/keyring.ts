@@ -127,6 +127,20 @@ export class Keyring {
     return { ...fresh.key, minVersion: state?.keyName === keyName ? state.minVersion : 1 };
   }
 
+  /** What this isolate holds of the key, for operators: versions and how old its view is. */
+  cacheState(): {
+    cached_versions: number[];
+    latest_version: number | null;
+    age_ms: number | null;
+  } {
+    const signing = this.#scope.signing;
+    return {
+      cached_versions: [...this.#scope.verification.keys()].sort((a, b) => a - b),
+      latest_version: signing?.key.latestVersion ?? null,
+      age_ms: signing ? this.#now() - signing.fetchedAt : null,
+    };
+  }
+
   get keyName(): string {
     return this.#options.keyName;
   }

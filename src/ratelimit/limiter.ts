@@ -18,7 +18,8 @@ export class RateLimiter extends DurableObject<Env> {
     super(ctx, env);
     ctx.storage.sql.exec(
       `CREATE TABLE IF NOT EXISTS windows (
-         name TEXT PRIMARY KEY, started_at INTEGER NOT NULL, count INTEGER NOT NULL)`,
+         name TEXT PRIMARY KEY, started_at INTEGER NOT NULL, count INTEGER NOT NULL,
+         window_ms INTEGER NOT NULL)`,
     );
   }
 
@@ -38,12 +39,36 @@ export class RateLimiter extends DurableObject<Env> {
       return { allowed: false, limit, remaining: 0, resetSeconds };
     }
     sql.exec(
-      `INSERT INTO windows (name, started_at, count) VALUES (?1, ?2, ?3)
-       ON CONFLICT (name) DO UPDATE SET started_at = ?2, count = ?3`,
+      `INSERT INTO windows (name, started_at, count, window_ms) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (name) DO UPDATE SET started_at = ?2, count = ?3, window_ms = ?4`,
       name,
       current.started_at,
       current.count + 1,
+      windowMs,
     );
+    // Once the window is over its row is dead weight: the alarm clears it.
+    void this.ctx.storage.setAlarm(current.started_at + windowMs);
     return { allowed: true, limit, remaining: limit - current.count - 1, resetSeconds };
+  }
+
+  /** Deletes windows that have ended; an idle limiter ends up holding nothing. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM windows WHERE started_at + window_ms <= ?1", now);
+    const next = sql
+      .exec<{ ends: number | null }>("SELECT MIN(started_at + window_ms) AS ends FROM windows")
+      .toArray()[0]?.ends;
+    if (next !== null && next !== undefined) {
+      await this.ctx.storage.setAlarm(next);
+    }
+  }
+
+  /** How many windows this limiter still stores; for operators and tests. */
+  storedWindows(): number {
+    return (
+      this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM windows").toArray()[0]
+        ?.n ?? 0
+    );
   }
 }

@@ -26,6 +26,7 @@ import {
   validateRequestSchema,
 } from "../licenses/schemas.ts";
 import { validateLicense } from "../licenses/validation.ts";
+import { count, observe } from "../metrics/recorder.ts";
 
 // Signing costs a Vault call: a runaway client must not flood Vault, even if the limiter fails.
 const issuers = every(requireRole(["admin", "issuer"]), rateLimit("issue", "closed"));
@@ -49,25 +50,31 @@ export const licenseRoutes = new Hono<AppEnv>()
   .post("/issue", issuers, idempotent, valid("json", issueRequestSchema), async (c) => {
     const ctx = await licenseContext(c);
     const { status, body } = await issueLicense(ctx, c.req.valid("json"), actorOf(c));
+    count("licenses_issued_total", { tenant: ctx.tenantId });
     withBookmark(c, ctx);
     return c.json(body, status);
   })
   .post("/batch/issue", issuers, idempotent, valid("json", batchIssueRequestSchema), async (c) => {
     const ctx = await licenseContext(c);
     const { status, body } = await issueBatch(ctx, c.req.valid("json").licenses, actorOf(c));
+    count("licenses_issued_total", { tenant: ctx.tenantId }, body.issued);
     withBookmark(c, ctx);
     return c.json(body, status);
   })
   .post("/validate", validators, valid("json", validateRequestSchema), async (c) => {
+    const started = performance.now();
     const ctx = await licenseContext(c);
     const { license, license_token, module } = c.req.valid("json");
     const result = await validateLicense(ctx, license ?? String(license_token), module);
+    count("validations_total", { tenant: ctx.tenantId, code: result.code });
+    observe("validation_duration_ms", performance.now() - started);
     withBookmark(c, ctx);
     return c.json(result, 200);
   })
   .post("/renew", issuers, idempotent, valid("json", renewRequestSchema), async (c) => {
     const ctx = await licenseContext(c);
     const { status, body } = await renewLicense(ctx, c.req.valid("json"), actorOf(c));
+    count("licenses_renewed_total", { tenant: ctx.tenantId });
     withBookmark(c, ctx);
     return c.json(body, status);
   })
@@ -75,6 +82,9 @@ export const licenseRoutes = new Hono<AppEnv>()
     const ctx = await licenseContext(c);
     const { license_id, reason, effective_date } = c.req.valid("json");
     const result = await revokeLicense(ctx, license_id, reason, effective_date, actorOf(c));
+    if (result.status === "revoked") {
+      count("licenses_revoked_total", { tenant: ctx.tenantId });
+    }
     withBookmark(c, ctx);
     return c.json({ success: true, ...result }, 200);
   })

@@ -1,10 +1,15 @@
 import type { Config } from "../config.ts";
 import { Keyring } from "../keys/keyring.ts";
+import { count, observe as observeMetric } from "../metrics/recorder.ts";
 import { VaultClient } from "../vault/client.ts";
 import type { Tenant } from "./store.ts";
 
 /** A Vault client for the service's namespace, or for a tenant's own. */
-export function tenantVault(config: Config, tenant?: Tenant): VaultClient {
+export function tenantVault(
+  config: Config,
+  tenant?: Tenant,
+  observe?: (operation: string, ms: number, answered: boolean) => void,
+): VaultClient {
   const { vault } = config;
   const fetcher = vault.fetcher;
   return new VaultClient({
@@ -15,6 +20,14 @@ export function tenantVault(config: Config, tenant?: Tenant): VaultClient {
     timeoutMs: vault.timeoutMs,
     access: vault.access,
     fetch: fetcher ? (request) => fetcher.fetch(request) : undefined,
+    observe: (operation, ms, answered) => {
+      count("vault_requests_total", { operation, outcome: answered ? "answered" : "failed" });
+      observeMetric("vault_request_duration_ms", ms, { operation });
+      if (operation === "sign") {
+        observeMetric("signing_duration_ms", ms);
+      }
+      observe?.(operation, ms, answered);
+    },
   });
 }
 

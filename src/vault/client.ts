@@ -13,6 +13,8 @@ export interface VaultClientOptions {
   /** Cloudflare Access service token, sent when Vault sits behind an Access tunnel. */
   access?: { clientId: string; clientSecret: string } | undefined;
   fetch?: VaultFetch | undefined;
+  /** Told of every request: which operation, how long it took, and whether Vault answered. */
+  observe?: ((operation: string, ms: number, answered: boolean) => void) | undefined;
 }
 
 /** Parameters of Transit's sign endpoint, named as Vault names them. */
@@ -218,8 +220,13 @@ export class VaultClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
+    const operation = operationOf(path);
+    const started = performance.now();
+    let answered = false;
     try {
-      return await this.#fetch(request);
+      const response = await this.#fetch(request);
+      answered = true;
+      return response;
     } catch (error) {
       if (
         error instanceof Error &&
@@ -230,8 +237,20 @@ export class VaultClient {
         });
       }
       throw new VaultError("unreachable", "Vault could not be reached", { cause: error });
+    } finally {
+      options.observe?.(operation, performance.now() - started, answered);
     }
   }
+}
+
+/** The kind of Vault call a path is, for metrics: sign, verify, read, rotate, config, health. */
+function operationOf(path: string): string {
+  for (const operation of ["rotate", "config", "sign", "verify", "health", "mounts"]) {
+    if (path.includes(`/${operation}`)) {
+      return operation;
+    }
+  }
+  return path.includes("/keys/") ? "read_key" : "other";
 }
 
 function readSigned(item: unknown): Signed {

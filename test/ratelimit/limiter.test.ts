@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hashApiKey } from "../../src/auth/api-keys.ts";
 import { call, daysFromNow, expectError, expectStatus, issue } from "../helpers.ts";
@@ -100,5 +100,21 @@ describe("when the limiter itself fails", () => {
     });
     expectError(response, 429, "RATE_LIMITED");
     expect(response.headers.get("Retry-After")).toBe("1");
+  });
+});
+
+describe("stale rate-limit state", () => {
+  it("is removed by the limiter's alarm once its window has ended", async () => {
+    const stub = env.RATE_LIMITER.getByName(`stale-${crypto.randomUUID()}`);
+    await stub.hit("t", 5, 200);
+    expect(await stub.storedWindows()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    // The alarm may already have fired on its own; if not, it runs now.
+    await runDurableObjectAlarm(stub);
+    expect(await stub.storedWindows()).toBe(0);
+    // A live window is kept.
+    await stub.hit("t", 5, 60_000);
+    await runDurableObjectAlarm(stub);
+    expect(await stub.storedWindows()).toBe(1);
   });
 });
