@@ -1,9 +1,10 @@
 // Operator CLI: `npm run cli -- <command> [flags]`.
 //
-// verify-signature works offline; the commands in cli/service.ts call a running service.
+// verify-signature and verify-token work offline; the commands in cli/service.ts call a running
+// service.
 //
-// Exit codes: 0 success (for verify-signature: the signature is valid), 1 a definite negative
-// answer (the signature is invalid, the license does not validate), 2 anything that prevented
+// Exit codes: 0 success (for the verify commands: valid), 1 a definite negative answer (the
+// signature or token is invalid, the license does not validate), 2 anything that prevented
 // an answer, including an HTTP error from the service. Failures print one JSON line
 // `{"error":"..."}` to stderr (for HTTP errors, the service's error envelope), followed by the
 // command's usage for usage errors.
@@ -32,6 +33,7 @@ import {
   valueOrFile,
 } from "./cli/common.ts";
 import { serviceCommands } from "./cli/service.ts";
+import { verifyToken } from "./cli/token.ts";
 
 export { type Command, EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, UsageError } from "./cli/common.ts";
 
@@ -158,6 +160,7 @@ const help: Command = {
 /** Every command, by the name typed on the command line. */
 export const commands: Record<string, Command> = {
   "verify-signature": verifySignature,
+  "verify-token": verifyToken,
   ...serviceCommands,
   help,
 };

@@ -2,6 +2,7 @@
 // can import them without importing the command table that imports those modules.
 
 import { readFile } from "node:fs/promises";
+import { text } from "node:stream/consumers";
 import { parseArgs } from "node:util";
 
 export interface Command {
@@ -144,4 +145,18 @@ export async function valueOrFile(value: string, flag: string): Promise<string> 
     const reason = error instanceof Error ? error.message : String(error);
     throw new UsageError(`cannot read --${flag} file ${JSON.stringify(path)}: ${reason}`);
   }
+}
+
+let stdinTaken = false;
+
+/** Reads a flag's text: inline, `@path` for a file, or `-` for stdin. */
+export async function flagText(value: string, flag: string): Promise<string> {
+  if (value !== "-") {
+    return await valueOrFile(value, flag);
+  }
+  if (stdinTaken) {
+    throw new UsageError(`only one flag can read stdin, and --${flag} is the second`);
+  }
+  stdinTaken = true;
+  return await text(process.stdin);
 }

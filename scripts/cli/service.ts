@@ -1,8 +1,8 @@
 // CLI commands that call a running license service over HTTP. Each command only turns its flags
 // into one request; `callService` owns the wire: headers, timeout, JSON, output and exit codes.
 
-import { text } from "node:stream/consumers";
 import { ROLES } from "../../src/auth/principal.ts";
+import { isVaultKeyType, VAULT_KEY_TYPES } from "../../src/crypto/verify.ts";
 import { parseInstant } from "../../src/licenses/dates.ts";
 import { LICENSE_STATUSES } from "../../src/licenses/schemas.ts";
 import {
@@ -12,11 +12,11 @@ import {
   EXIT_OK,
   EXIT_USAGE,
   type Flags,
+  flagText,
   parseFlags,
   printJson,
   required,
   UsageError,
-  valueOrFile,
 } from "./common.ts";
 
 const DEFAULT_URL = "http://127.0.0.1:8787";
@@ -173,20 +173,6 @@ async function callService(connection: Connection, call: ServiceCall): Promise<n
   return EXIT_USAGE;
 }
 
-let stdinTaken = false;
-
-/** Reads a flag's text: inline, `@path` for a file, or `-` for stdin. */
-async function flagText(value: string, flag: string): Promise<string> {
-  if (value !== "-") {
-    return await valueOrFile(value, flag);
-  }
-  if (stdinTaken) {
-    throw new UsageError(`only one flag can read stdin, and --${flag} is the second`);
-  }
-  stdinTaken = true;
-  return await text(process.stdin);
-}
-
 async function jsonFlag(value: string, flag: string): Promise<unknown> {
   const source = await flagText(value, flag);
   try {
@@ -205,9 +191,28 @@ async function objectFlag(value: string, flag: string): Promise<Record<string, u
   return parsed;
 }
 
-/** A license, or the output of issue, renew or show, all of which wrap it as `license`. */
-async function licenseFlag(value: string): Promise<Record<string, unknown>> {
-  const parsed = await objectFlag(value, "license");
+// A compact JWS: three base64url parts. Anything else that is not JSON is a mistake.
+const COMPACT_TOKEN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * A license object, the output of issue, renew or show (which wrap it as `license`), or a
+ * compact license token, which is sent as the string it is.
+ */
+async function licenseFlag(value: string): Promise<Record<string, unknown> | string> {
+  const source = (await flagText(value, "license")).trim();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(source);
+  } catch (error) {
+    if (COMPACT_TOKEN.test(source)) {
+      return source;
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`--license is not valid JSON nor a license token: ${reason}`);
+  }
+  if (!isRecord(parsed)) {
+    throw new UsageError("--license must be a JSON object or a license token");
+  }
   const inner = parsed.license;
   return !("signature" in parsed) && isRecord(inner) ? inner : parsed;
 }
@@ -358,7 +363,8 @@ const validate = serviceCommand({
   usage: `Usage: npm run cli -- validate --license JSON|@FILE|- [--module M]
 
   --license JSON|@FILE|-       the license object, inline, from a file, or from stdin; the
-                               output of issue, renew or show is accepted as well
+                               output of issue, renew or show is accepted as well, and so is
+                               a compact license token (license_token of issue's output)
   --module M                   also require this module to be licensed
 
 POST /license/validate. Prints the validation answer; exits 0 when it is valid, 1 when not.`,
@@ -379,7 +385,8 @@ const renew = serviceCommand({
   usage: `Usage: npm run cli -- renew (--license JSON|@FILE|- | --license-id ID) --expires-at DATE
          [options]
 
-  --license JSON|@FILE|-       the license to renew (the output of issue or show works too)
+  --license JSON|@FILE|-       the license to renew (the output of issue or show, or a
+                               license token, works too)
   --license-id ID              or the id of a license the service holds
   --expires-at DATE            the new expiry: YYYY-MM-DD or an RFC 3339 timestamp
   --add-modules a,b            modules to add to the renewed license
@@ -657,6 +664,92 @@ default tenant, else the caller's own.`,
   request: () => ({ method: "GET", path: "/tenants" }),
 });
 
+const TENANT_USAGE = `  --tenant T                   whose key (default: the caller's tenant; only admins of the
+                               default tenant may name another)`;
+
+const KEY_ANSWER = `Prints
+{"success":true,"key":{"name","type","latest_version","min_version","versions":[...]}}.`;
+
+const keysCreate = serviceCommand({
+  summary: "Create the tenant's Transit signing key in Vault",
+  usage: `Usage: npm run cli -- keys create --type TYPE [--tenant T]
+
+  --type TYPE                  ed25519 | ecdsa-p256 | ecdsa-p384 | ecdsa-p521 |
+                               rsa-2048 | rsa-3072 | rsa-4096
+${TENANT_USAGE}
+
+POST /keys. ${ADMIN_NOTE} ${KEY_ANSWER}`,
+  flags: ["type", "tenant"],
+  request(flags) {
+    const type = required(flags.type, "type");
+    if (!isVaultKeyType(type)) {
+      throw new UsageError(
+        `--type must be one of ${VAULT_KEY_TYPES.join(", ")}, got ${JSON.stringify(type)}`,
+      );
+    }
+    return {
+      method: "POST",
+      path: "/keys",
+      query: { tenant_id: nonEmpty(flags.tenant) },
+      body: { type },
+    };
+  },
+});
+
+const keysShow = serviceCommand({
+  summary: "Show the signing key: its versions, kids, public keys, minimum version",
+  usage: `Usage: npm run cli -- keys show [--tenant T]
+
+${TENANT_USAGE}
+
+GET /keys. ${ADMIN_NOTE} Prints {"key":{...}}.`,
+  flags: ["tenant"],
+  request: (flags) => ({
+    method: "GET",
+    path: "/keys",
+    query: { tenant_id: nonEmpty(flags.tenant) },
+  }),
+});
+
+const keysRotate = serviceCommand({
+  summary: "Rotate the signing key: new licenses are signed with a new version",
+  usage: `Usage: npm run cli -- keys rotate [--tenant T]
+
+${TENANT_USAGE}
+
+POST /keys/rotate. ${ADMIN_NOTE} Licenses signed with older versions stay valid until
+keys set-min retires them. ${KEY_ANSWER}`,
+  flags: ["tenant"],
+  request: (flags) => ({
+    method: "POST",
+    path: "/keys/rotate",
+    query: { tenant_id: nonEmpty(flags.tenant) },
+    body: {},
+  }),
+});
+
+const keysSetMin = serviceCommand({
+  summary: "Retire every key version below N",
+  usage: `Usage: npm run cli -- keys set-min --version N [--tenant T]
+
+  --version N                  the oldest version still accepted; licenses signed with an
+                               older one report KEY_VERSION_RETIRED (lowering N again brings
+                               them back)
+${TENANT_USAGE}
+
+POST /keys/min-version. ${ADMIN_NOTE} ${KEY_ANSWER}`,
+  flags: ["version", "tenant"],
+  request(flags) {
+    const version = countFlag(required(flags.version, "version"), "version");
+    return {
+      method: "POST",
+      path: "/keys/min-version",
+      query: { tenant_id: nonEmpty(flags.tenant) },
+      body: { min_version: Number(version) },
+    };
+  },
+});
+
 /** The HTTP commands, by the name typed on the command line. */
 export const serviceCommands: Record<string, Command> = {
   health,
@@ -677,5 +770,11 @@ export const serviceCommands: Record<string, Command> = {
   tenants: serviceGroup("tenants", "Manage tenants (admin)", {
     create: tenantsCreate,
     list: tenantsList,
+  }),
+  keys: serviceGroup("keys", "Manage the signing key (admin)", {
+    create: keysCreate,
+    show: keysShow,
+    rotate: keysRotate,
+    "set-min": keysSetMin,
   }),
 };

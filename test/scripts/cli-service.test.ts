@@ -190,6 +190,23 @@ const TENANT = {
   vault_namespace: "customers/acme",
   created_at: "2025-03-06T00:00:00.000Z",
 };
+const KEY = {
+  name: "licensing",
+  type: "ed25519",
+  latest_version: 2,
+  min_version: 1,
+  versions: [
+    {
+      version: 1,
+      kid: "licensing:v1",
+      public_key: "2gc1vkhCCUeNrTVhLA/miCFvEXAFeylMxBdZqwls1HQ=",
+      created_at: "2025-03-06T00:00:00.000Z",
+      retired: false,
+    },
+  ],
+};
+// Shaped like a compact JWS; the stand-in never checks it.
+const TOKEN = "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJsaWNfeCJ9.c2lnbmF0dXJl";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface WireCase {
@@ -636,6 +653,110 @@ const WIRE_CASES: WireCase[] = [
     path: "/tenants",
     code: 0,
   },
+  {
+    name: "keys create for a tenant",
+    args: ["keys", "create", "--type", "ecdsa-p384", "--tenant", "acme"],
+    reply: { status: 201, body: { success: true, key: KEY } },
+    method: "POST",
+    path: "/keys",
+    query: { tenant_id: "acme" },
+    body: { type: "ecdsa-p384" },
+    code: 0,
+  },
+  {
+    name: "keys create for the caller's tenant",
+    args: ["keys", "create", "--type", "ed25519"],
+    reply: { status: 201, body: { success: true, key: KEY } },
+    method: "POST",
+    path: "/keys",
+    body: { type: "ed25519" },
+    code: 0,
+  },
+  {
+    name: "keys show",
+    args: ["keys", "show"],
+    reply: { status: 200, body: { key: KEY } },
+    method: "GET",
+    path: "/keys",
+    code: 0,
+  },
+  {
+    name: "keys show for a tenant",
+    args: ["keys", "show", "--tenant", "acme"],
+    reply: { status: 200, body: { key: KEY } },
+    method: "GET",
+    path: "/keys",
+    query: { tenant_id: "acme" },
+    code: 0,
+  },
+  {
+    name: "keys rotate",
+    args: ["keys", "rotate", "--tenant", "acme"],
+    reply: { status: 200, body: { success: true, key: KEY } },
+    method: "POST",
+    path: "/keys/rotate",
+    query: { tenant_id: "acme" },
+    body: {},
+    code: 0,
+  },
+  {
+    name: "keys set-min",
+    args: ["keys", "set-min", "--version", "2"],
+    reply: { status: 200, body: { success: true, key: KEY } },
+    method: "POST",
+    path: "/keys/min-version",
+    body: { min_version: 2 },
+    code: 0,
+  },
+  {
+    name: "keys set-min for a tenant",
+    args: ["keys", "set-min", "--tenant", "acme", "--version", "12"],
+    reply: { status: 200, body: { success: true, key: KEY } },
+    method: "POST",
+    path: "/keys/min-version",
+    query: { tenant_id: "acme" },
+    body: { min_version: 12 },
+    code: 0,
+  },
+  {
+    name: "validate a license token given inline",
+    args: ["validate", "--license", TOKEN, "--module", "core"],
+    reply: { status: 200, body: VALID },
+    method: "POST",
+    path: "/license/validate",
+    body: { license: TOKEN, module: "core" },
+    code: 0,
+  },
+  {
+    name: "validate a license token read from a file with a trailing newline",
+    files: { "license.jwt": `${TOKEN}\n` },
+    args: ["validate", "--license", "@{dir}/license.jwt"],
+    reply: { status: 200, body: REVOKED },
+    method: "POST",
+    path: "/license/validate",
+    body: { license: TOKEN },
+    code: 1,
+  },
+  {
+    name: "validate a license token from stdin",
+    args: ["validate", "--license", "-"],
+    stdin: `  ${TOKEN}\n`,
+    reply: { status: 200, body: VALID },
+    method: "POST",
+    path: "/license/validate",
+    body: { license: TOKEN },
+    code: 0,
+  },
+  {
+    name: "renew a license given as a token",
+    args: ["renew", "--license", TOKEN, "--expires-at", "2027-12-31"],
+    reply: { status: 201, body: ISSUED },
+    method: "POST",
+    path: "/license/renew",
+    idempotencyKey: "generated",
+    body: { license: TOKEN, new_expires_at: "2027-12-31" },
+    code: 0,
+  },
 ];
 
 async function prepare(files: Record<string, unknown> | undefined, args: string[]) {
@@ -768,6 +889,10 @@ describe("service errors exit 2", () => {
     ["credentials revoke", ["credentials", "revoke", "--key-id", KEY_ID]],
     ["tenants create", ["tenants", "create", "--id", "acme", "--name", "Acme"]],
     ["tenants list", ["tenants", "list"]],
+    ["keys create", ["keys", "create", "--type", "rsa-2048"]],
+    ["keys show", ["keys", "show", "--tenant", "acme"]],
+    ["keys rotate", ["keys", "rotate"]],
+    ["keys set-min", ["keys", "set-min", "--version", "3"]],
   ])("%s prints the error envelope on stderr", async (_, args) => {
     for (const answer of [
       envelope(400, "INVALID_LICENSE"),
@@ -962,6 +1087,43 @@ describe("bad flags exit 2 before any request", () => {
     ["tenants create without --id", ["tenants", "create", "--name", "Acme"], /--id/],
     ["tenants create without --name", ["tenants", "create", "--id", "acme"], /--name/],
     ["tenants list with a stray argument", ["tenants", "list", "acme"], /acme/],
+    ["keys without a subcommand", ["keys"], /missing keys command/],
+    ["an unknown keys subcommand", ["keys", "delete"], /unknown keys command/],
+    ["keys create without --type", ["keys", "create"], /missing required flag --type/],
+    [
+      "an unknown key type",
+      ["keys", "create", "--type", "aes256-gcm96"],
+      /--type must be one of ed25519, /,
+    ],
+    ["keys set-min without --version", ["keys", "set-min"], /missing required flag --version/],
+    [
+      "a zero minimum version",
+      ["keys", "set-min", "--version", "0"],
+      /--version must be a positive integer/,
+    ],
+    [
+      "a minimum version that is not a number",
+      ["keys", "set-min", "--version", "two"],
+      /--version must be a positive integer/,
+    ],
+    ["keys rotate with a stray argument", ["keys", "rotate", "now"], /now/],
+    ["keys show with a flag it does not take", ["keys", "show", "--type", "rsa-2048"], /type/],
+    [
+      "a license of two dot-separated parts",
+      ["validate", "--license", "abc.def"],
+      /--license is not valid JSON/,
+    ],
+    [
+      "a license of four dot-separated parts",
+      ["validate", "--license", "a.b.c.d"],
+      /--license is not valid JSON/,
+    ],
+    [
+      "a license token with characters outside base64url",
+      ["validate", "--license", "a.b+c.d"],
+      /--license is not valid JSON/,
+    ],
+    ["a license that is a JSON array", ["validate", "--license", "[]"], /JSON object/],
   ])("for %s", async (_, args, message, options = {}) => {
     const result = await runCli(args, options);
     expect(requests).toEqual([]);
@@ -1000,6 +1162,10 @@ describe("help", () => {
     "credentials revoke",
     "tenants create",
     "tenants list",
+    "keys create",
+    "keys show",
+    "keys rotate",
+    "keys set-min",
   ];
 
   it("lists the service commands", async () => {
@@ -1026,6 +1192,7 @@ describe("help", () => {
   it.each([
     ["credentials", ["create", "list", "revoke"]],
     ["tenants", ["create", "list"]],
+    ["keys", ["create", "show", "rotate", "set-min"]],
   ])("shows every %s subcommand with its flags", async (group, subcommands) => {
     const result = await runCli(["help", group]);
     expect(result.code).toBe(0);
