@@ -90,7 +90,9 @@ function keyResolver(jwks: VerifyTokenOptions["jwks"]): JWTVerifyGetKey {
     }
     let resolver = remoteKeySets.get(url.href);
     if (resolver === undefined) {
-      resolver = createRemoteJWKSet(url);
+      // The service publishes its set with max-age=300; keeping it no longer means a retired
+      // key version stops verifying within five minutes here too.
+      resolver = createRemoteJWKSet(url, { cacheMaxAge: 300_000 });
       remoteKeySets.set(url.href, resolver);
     }
     return resolver;
