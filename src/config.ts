@@ -231,7 +231,7 @@ export function loadConfig(env: Env): Config {
   return config;
 }
 
-/** The allow-list of JWT algorithms: as configured, or what the configured key sources can check. */
+/** The JWT algorithms allowed: as configured, or what the configured key sources can check. */
 function jwtAlgorithms(configured: string | undefined, hmac: boolean, jwks: boolean): string[] {
   if (configured) {
     return configured

@@ -21,7 +21,7 @@ export class KeyringError extends Error {
 
 /** How long the latest key version is trusted for issuing before Vault is asked again. */
 const SIGNING_KEY_TTL_MS = 60_000;
-/** After a refresh that did not find a version, it is not looked up in Vault again for this long. */
+/** A version a refresh did not find is not looked up in Vault again for this long. */
 const MISSING_VERSION_TTL_MS = 30_000;
 
 interface Scope {
@@ -73,7 +73,7 @@ export class Keyring {
     this.#scope = scope;
   }
 
-  /** The key to verify a signature made with `version`, or undefined when Vault has no such version. */
+  /** The key that verifies signatures of `version`; undefined when Vault has no such version. */
   async verificationKey(version: number): Promise<VerificationKey | undefined> {
     const scope = this.#scope;
     const cached = scope.verification.get(version);

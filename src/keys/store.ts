@@ -93,7 +93,8 @@ export function recordLatestVersion(
 ): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO key_state (tenant_id, key_name, key_type, latest_version, min_version, updated_at)
+      `INSERT INTO key_state
+         (tenant_id, key_name, key_type, latest_version, min_version, updated_at)
        VALUES (?1, ?2, ?3, ?4, 1, ?5)
        ON CONFLICT (tenant_id) DO UPDATE SET
          latest_version = CASE WHEN key_state.key_name = ?2

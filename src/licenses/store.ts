@@ -81,7 +81,7 @@ export interface ValidationState {
   minKeyVersion: number;
 }
 
-/** One read, answered by a replica when the session allows it. */
+/** One read, which a nearby read replica may answer. */
 export async function readValidationState(
   db: Queryable,
   tenantId: string,

@@ -25,7 +25,8 @@ export class MetricsStore extends DurableObject<Env> {
     const totals = this.#read();
     merge(totals, delta);
     this.ctx.storage.sql.exec(
-      "INSERT INTO totals (id, snapshot) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET snapshot = ?1",
+      `INSERT INTO totals (id, snapshot) VALUES (1, ?1)
+       ON CONFLICT (id) DO UPDATE SET snapshot = ?1`,
       JSON.stringify(totals),
     );
   }

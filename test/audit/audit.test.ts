@@ -62,7 +62,7 @@ async function threeEntries(key: string, tenantId: string) {
 }
 
 describe("audit trail", () => {
-  it("records every change with actor, target and request id, and nothing for a refusal", async () => {
+  it("records every change with actor, target and request id, none for a refusal", async () => {
     const t = await tenant();
     const license = await issueAs(t.key);
     const id = license.license_id;

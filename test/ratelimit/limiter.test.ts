@@ -24,7 +24,7 @@ describe("RateLimiter Durable Object", () => {
 });
 
 describe("issuing rate limit", () => {
-  it("refuses requests past the budget of an API key with 429 and the standard headers", async () => {
+  it("refuses requests past an API key's budget with 429 and the standard headers", async () => {
     const secret = `issuer-${crypto.randomUUID()}`;
     await env.DB.prepare(
       `INSERT INTO api_keys (key_id, name, role, key_hash, created_at)

@@ -112,7 +112,8 @@ describe("random and malformed requests", () => {
         });
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
 
-        const detail = `${r.method} ${r.path} -> ${response.status} ${JSON.stringify(response.body)}`;
+        const answer = JSON.stringify(response.body);
+        const detail = `${r.method} ${r.path} -> ${response.status} ${answer}`;
         expect(response.status, detail).toBeLessThan(500);
         expect(response.headers.get("X-Request-Id"), detail).toBeTruthy();
         if (response.status >= 400) {

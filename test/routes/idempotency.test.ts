@@ -127,7 +127,8 @@ describe("Idempotency-Key", () => {
     );
     // Age the record past its expiry: the key then starts afresh.
     await env.DB.prepare(
-      "UPDATE idempotency_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE idempotency_key = ?",
+      `UPDATE idempotency_keys SET expires_at = '2000-01-01T00:00:00.000Z'
+       WHERE idempotency_key = ?`,
     )
       .bind(key)
       .run();

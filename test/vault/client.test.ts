@@ -128,7 +128,7 @@ describe("VaultClient requests", () => {
     return { requests, fetch };
   }
 
-  it("sends the token, namespace and Access service token through the injected fetcher", async () => {
+  it("sends token, namespace and Access service token through the injected fetcher", async () => {
     // The fetcher stands in for an mTLS certificate binding, which Miniflare does not simulate.
     const mtls = recording(200, { data: { signature: "vault:v3:AAAA", key_version: 3 } });
     const vault = client({

@@ -109,7 +109,7 @@ describe("webhook deliveries through the queue", () => {
     expect(await received(path)).toHaveLength(1);
   });
 
-  it("does not send event types the endpoint did not subscribe to, nor to disabled ones", async () => {
+  it("sends neither unsubscribed event types nor to disabled endpoints", async () => {
     const path = receiverPath();
     const other = receiverPath();
     const { endpoint } = await register(path, ["license.suspended"]);

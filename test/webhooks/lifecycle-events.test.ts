@@ -6,7 +6,7 @@ import { call, daysFromNow, expectStatus, issue } from "../helpers.ts";
 import { accepted, receiverPath, register, settle, signatureValid, waitFor } from "./helpers.ts";
 
 describe("license events from the requests that cause them", () => {
-  it("reach a receiver once each, signed, for issue, suspend, reinstate, renew and revoke", async () => {
+  it("reach a receiver once each, signed: issue, suspend, reinstate, renew, revoke", async () => {
     const path = receiverPath();
     const { secret } = await register(path, [
       "license.issued",
@@ -56,7 +56,8 @@ describe("license events from the requests that cause them", () => {
     const license = await issue({ customer: `outbox-${crypto.randomUUID()}` });
     // As if the request had died before publishing: the entry stays in the outbox.
     await env.DB.prepare(
-      "UPDATE audit_log SET published_at = NULL, occurred_at = '2000-01-01T00:00:00.000Z' WHERE target = ?",
+      `UPDATE audit_log SET published_at = NULL, occurred_at = '2000-01-01T00:00:00.000Z'
+       WHERE target = ?`,
     )
       .bind(license.license_id)
       .run();

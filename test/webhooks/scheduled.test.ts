@@ -73,7 +73,7 @@ describe("scheduled license events", () => {
     });
   }, 30_000);
 
-  it("publishes again what a crash left unpublished, and the receiver still gets it once", async () => {
+  it("publishes again what a crash left unpublished; the receiver gets it once", async () => {
     const path = receiverPath();
     await register(path, ["license.expiring"]);
     const soon = await issue({ expires_at: daysFromNow(2) });
