@@ -604,6 +604,17 @@ async function bench(stack: Stack): Promise<number> {
     { target: "no failed request in any round", value: failed, pass: failed === 0 },
   ];
 
+  // When every core is busy, throughput follows the CPU each request costs across all the
+  // processes on the machine; these ratios say what the CPU accounting alone predicts.
+  const cpuOf = (name: string) =>
+    Object.values(byName(name)?.cpu_us_per_request ?? {}).reduce((a, b) => a + b, 0);
+  const cpuModel = [
+    `CPU per request, all processes: baseline ${cpuOf("baseline")} µs, edge validation ` +
+      `${cpuOf("validate (edge)")} µs, VERIFY_AT=vault ${cpuOf("validate (VERIFY_AT=vault)")} µs`,
+    `CPU-bound prediction: edge/baseline ${fmt(cpuOf("baseline") / cpuOf("validate (edge)"), 2)}` +
+      `, edge/vault ${fmt(cpuOf("validate (VERIFY_AT=vault)") / cpuOf("validate (edge)"), 2)}`,
+  ];
+
   const settings = {
     rounds: flags.rounds,
     seconds_per_round: flags.seconds,
@@ -611,7 +622,15 @@ async function bench(stack: Stack): Promise<number> {
     batch: BATCH,
     baseline_route: "GET /__bench/baseline (404)",
   };
-  const output = { machine: info, settings, bundle, scenarios: results, issue, targets };
+  const output = {
+    machine: info,
+    settings,
+    bundle,
+    scenarios: results,
+    issue,
+    targets,
+    cpu_model: cpuModel,
+  };
   mkdirSync(join(root, "bench"), { recursive: true });
   writeFileSync(join(root, "bench/results.json"), `${JSON.stringify(output, null, 2)}\n`);
   const tableText = table(results, issue);
@@ -637,13 +656,15 @@ async function bench(stack: Stack): Promise<number> {
     "",
     ...targetLines,
     "",
+    ...cpuModel.map((line) => `- ${line}`),
+    "",
     `Worker bundle (\`wrangler deploy --dry-run\`): ${fmt(bundle.bytes / 1024)} KiB, ` +
       `${fmt(bundle.gzip_bytes / 1024)} KiB gzip.`,
     "",
   ].join("\n");
   writeFileSync(join(root, "bench/results.md"), md);
 
-  console.log(`\n${tableText}\n\n${targetLines.join("\n")}`);
+  console.log(`\n${tableText}\n\n${targetLines.join("\n")}\n${cpuModel.join("\n")}`);
   console.log(`bundle: ${fmt(bundle.gzip_bytes / 1024)} KiB gzip; wrote bench/results.{json,md}`);
   return 0;
 }

@@ -227,15 +227,22 @@ async function drillRestart(ctx: Context): Promise<Drill> {
   let attempts = 0;
   let failedAttempts = 0;
   let restarted = false;
-  const deadline = Date.now() + 120_000;
+  let conflicts = 0;
+  let longestMs = 0;
+  const unanswered: string[] = [];
+  // A request cut off by the kill leaves its key claimed; the service treats such a claim as
+  // abandoned after 60 s (409 until then), so the client must be willing to retry that long.
+  const deadline = Date.now() + 150_000;
 
   const client = async () => {
     while (next < items && Date.now() < deadline) {
       const item = next++;
       const customer = `drill-d-${run}-${item}`;
       const headers = { "Idempotency-Key": `drill-d-${run}-${item}` };
+      const since = Date.now();
+      let last = "";
       // Bounded retries: the same key every time, so a retry can only replay, never add.
-      for (let attempt = 0; attempt < 200 && Date.now() < deadline; attempt++) {
+      for (let attempt = 0; attempt < 1_000 && Date.now() < deadline; attempt++) {
         attempts++;
         const r = await call(
           `${ctx.worker.url}/license/issue`,
@@ -246,14 +253,22 @@ async function drillRestart(ctx: Context): Promise<Drill> {
         if (r.status === 201 && typeof id === "string") {
           const replayed = r.headers.get("Idempotent-Replayed") === "true";
           accepted.set(item, { id, license: field(r.body, "license"), replayed });
+          longestMs = Math.max(longestMs, Date.now() - since);
           break;
         }
         failedAttempts++;
+        last = `${r.status} ${String(field(r.body, "code") ?? field(r.body, "network_error"))}`;
+        if (r.status === 409) {
+          conflicts++;
+        }
         if (r.status !== 0 && r.status < 500 && r.status !== 409 && r.status !== 429) {
           d.check(false, `item ${item}: ${r.status} ${JSON.stringify(r.body)} is not retryable`);
           break;
         }
-        await sleep(200);
+        await sleep(250);
+      }
+      if (!accepted.has(item)) {
+        unanswered.push(`item ${item}: last answer ${last}`);
       }
     }
   };
@@ -273,7 +288,13 @@ async function drillRestart(ctx: Context): Promise<Drill> {
   await Promise.all([killer(), ...Array.from({ length: clients }, () => client())]);
   d.check(restarted, "the Worker was restarted during the run");
   d.step(`${attempts} attempts, ${failedAttempts} failed and retried with the same key`);
-  d.check(accepted.size === items, `${accepted.size}/${items} items accepted with 201`);
+  d.step(
+    `${conflicts} answers were 409 (key still claimed); longest wait for a 201: ${longestMs} ms`,
+  );
+  d.check(
+    accepted.size === items,
+    `${accepted.size}/${items} items accepted with 201 ${unanswered.join("; ")}`,
+  );
   const replays = [...accepted.values()].filter((a) => a.replayed).length;
   d.step(`${replays} accepted answers were idempotent replays of a request cut off by the kill`);
 
