@@ -303,7 +303,8 @@ function table(results: ScenarioResult[], issue: IssueResult[]): string {
   for (const r of results) {
     lines.push(
       `| ${r.name} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ` +
-        `${fmt(r.ratio_to_baseline, 2)} | ${r.non2xx + r.errors} | ${r.transit_requests ?? "-"} | ` +
+        `${fmt(r.ratio_to_baseline, 2)} | ${r.non2xx + r.errors} | ` +
+        `${r.transit_requests ?? "-"} | ` +
         `${fmt(r.app_p50_ms, 0)} | ${fmt(r.wrangler_p50_ms, 0)} |`,
     );
   }

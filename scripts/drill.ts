@@ -194,7 +194,8 @@ async function drillSealed(ctx: Context): Promise<Drill> {
   const health = await call(`${ctx.worker.url}/health`, {}, 10_000);
   d.check(
     health.status === 503 && field(health.body, "vault", "sealed") === true,
-    `/health → ${health.status}, vault.sealed=${String(field(health.body, "vault", "sealed"))}, ` +
+    `/health → ${health.status}, ` +
+      `vault.sealed=${String(field(health.body, "vault", "sealed"))}, ` +
       `can_validate=${String(field(health.body, "can_validate"))}`,
   );
   const customer = `drill-c-${run}`;

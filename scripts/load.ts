@@ -79,7 +79,8 @@ function summary(name: string, tally: Tally, seconds: number): string {
   const sorted = [...tally.latencies].sort((a, b) => a - b);
   const rps = sorted.length / seconds;
   return (
-    `${name.padEnd(9)} ${String(sorted.length).padStart(7)} req ${rps.toFixed(0).padStart(6)} req/s ` +
+    `${name.padEnd(9)} ${String(sorted.length).padStart(7)} req ` +
+    `${rps.toFixed(0).padStart(6)} req/s ` +
     `p50 ${percentile(sorted, 50).toFixed(1)} ms  p95 ${percentile(sorted, 95).toFixed(1)} ms  ` +
     `p99 ${percentile(sorted, 99).toFixed(1)} ms  errors ${tally.failed}`
   );
