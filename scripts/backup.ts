@@ -3,7 +3,6 @@
 //
 //   node scripts/backup.ts [--local | --remote] [--output dir] [--persist-to dir]
 
-import { spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -18,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, stripVTControlCharacters } from "node:util";
+import { type RunResult, runProcess } from "./lib/run.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const DATABASE_NAME = "edge-license-authority";
@@ -29,32 +29,46 @@ const CONFIG = join(ROOT, "wrangler.toml");
 /** A failure whose message is meant for the operator as it is, without a stack. */
 export class ScriptError extends Error {}
 
-export interface WranglerResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type WranglerResult = RunResult;
 
 /** Runs the project's wrangler, capturing its output. */
 export function runWrangler(args: readonly string[], cwd: string = ROOT): Promise<WranglerResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(WRANGLER, args, {
-      cwd,
-      // Colours and the update check only clutter the output this script quotes back.
-      env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
+  return runProcess(WRANGLER, args, {
+    cwd,
+    // Colours and the update check only clutter the output this script quotes back.
+    env: { FORCE_COLOR: "0", NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
   });
+}
+
+/** The command-line options that pick the database, shared with scripts/restore.ts. */
+export const TARGET_OPTIONS = {
+  local: { type: "boolean", default: false },
+  remote: { type: "boolean", default: false },
+  "persist-to": { type: "string" },
+  help: { type: "boolean", default: false },
+} as const;
+
+export interface Target {
+  remote: boolean;
+  persistTo: string | undefined;
+}
+
+/** Checks the TARGET_OPTIONS given together and resolves the local state directory. */
+export function parseTarget(values: {
+  local: boolean;
+  remote: boolean;
+  "persist-to"?: string | undefined;
+}): Target {
+  if (values.local && values.remote) {
+    throw new ScriptError("choose one of --local and --remote");
+  }
+  if (values.remote && values["persist-to"] !== undefined) {
+    throw new ScriptError("--persist-to applies to the local database only");
+  }
+  return {
+    remote: values.remote,
+    persistTo: values["persist-to"] === undefined ? undefined : resolve(values["persist-to"]),
+  };
 }
 
 /** The part of wrangler's output that explains a failure: its error block, else its last lines. */
@@ -204,22 +218,14 @@ const USAGE = `Usage: npm run backup -- [--local | --remote] [--output dir] [--p
   --output dir       where to write the file (default: backups/)
   --persist-to dir   the local state directory (default: .wrangler/state), with --local`;
 
-interface BackupOptions {
-  remote: boolean;
+interface BackupOptions extends Target {
   output: string;
-  persistTo: string | undefined;
 }
 
 function parseOptions(argv: string[]): BackupOptions {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      local: { type: "boolean", default: false },
-      remote: { type: "boolean", default: false },
-      output: { type: "string" },
-      "persist-to": { type: "string" },
-      help: { type: "boolean", default: false },
-    },
+    options: { ...TARGET_OPTIONS, output: { type: "string" } },
     strict: true,
     allowPositionals: false,
   });
@@ -227,17 +233,8 @@ function parseOptions(argv: string[]): BackupOptions {
     console.log(USAGE);
     process.exit(0);
   }
-  if (values.local && values.remote) {
-    throw new ScriptError("choose one of --local and --remote");
-  }
-  if (values.remote && values["persist-to"] !== undefined) {
-    throw new ScriptError("--persist-to applies to the local database only");
-  }
-  return {
-    remote: values.remote,
-    output: resolve(values.output ?? join(ROOT, "backups")),
-    persistTo: values["persist-to"] === undefined ? undefined : resolve(values["persist-to"]),
-  };
+  const target = parseTarget(values);
+  return { ...target, output: resolve(values.output ?? join(ROOT, "backups")) };
 }
 
 async function exportDatabase(options: BackupOptions, file: string): Promise<void> {

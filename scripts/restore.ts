@@ -14,8 +14,11 @@ import {
   createsLicensesTable,
   currentBookmark,
   fail,
+  parseTarget,
   runWrangler,
   ScriptError,
+  TARGET_OPTIONS,
+  type Target,
   wranglerFailure,
 } from "./backup.ts";
 
@@ -31,10 +34,8 @@ const USAGE = `Usage: npm run restore -- --file backups/x.sql [--local | --remot
 The target's tables are dropped and recreated from the backup, so the backup's schema and
 migration history (d1_migrations) come back with its rows.`;
 
-interface RestoreOptions {
+interface RestoreOptions extends Target {
   file: string;
-  remote: boolean;
-  persistTo: string | undefined;
   force: boolean;
 }
 
@@ -42,13 +43,10 @@ function parseOptions(argv: string[]): RestoreOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
+      ...TARGET_OPTIONS,
       file: { type: "string" },
-      local: { type: "boolean", default: false },
-      remote: { type: "boolean", default: false },
-      "persist-to": { type: "string" },
       force: { type: "boolean", default: false },
       "yes-i-am-sure": { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -60,24 +58,14 @@ function parseOptions(argv: string[]): RestoreOptions {
   if (values.file === undefined) {
     throw new ScriptError(`--file is required\n\n${USAGE}`);
   }
-  if (values.local && values.remote) {
-    throw new ScriptError("choose one of --local and --remote");
-  }
-  if (values.remote && values["persist-to"] !== undefined) {
-    throw new ScriptError("--persist-to applies to the local database only");
-  }
-  if (values.remote && !values["yes-i-am-sure"]) {
+  const target = parseTarget(values);
+  if (target.remote && !values["yes-i-am-sure"]) {
     throw new ScriptError(
       "restoring into the production database replaces its tables; " +
         "add --yes-i-am-sure to confirm (and consider wrangler d1 time-travel restore instead)",
     );
   }
-  return {
-    file: resolve(values.file),
-    remote: values.remote,
-    persistTo: values["persist-to"] === undefined ? undefined : resolve(values["persist-to"]),
-    force: values.force,
-  };
+  return { file: resolve(values.file), ...target, force: values.force };
 }
 
 function targetArgs(options: RestoreOptions): string[] {

@@ -1,11 +1,18 @@
 // Request and response shapes of the license service. Requests are derived from the zod schemas
-// the service checks them with, so the SDK cannot drift from what the service accepts; answers
-// without a schema are written out here.
+// the service checks them with, and answers are the service's own types, so the SDK cannot drift
+// from what the service sends; only answers assembled in route handlers are written out here.
+// Every import from src/ is type-only: it is erased at runtime, so the SDK carries none of the
+// Worker's runtime dependencies.
 
 import type { JSONWebKeySet } from "jose";
 import type { z } from "zod";
 import type { createCredentialSchema, createTenantSchema } from "../src/credentials/schemas.ts";
-import type { ErrorCode } from "../src/errors.ts";
+import type { Credential } from "../src/credentials/store.ts";
+import type { VaultKeyType } from "../src/crypto/verify.ts";
+import type { ErrorCode, ErrorEnvelope } from "../src/errors.ts";
+import type { KeyVersionView, KeyView } from "../src/keys/management.ts";
+import type { BatchItemResult, SignedLicense } from "../src/licenses/issuing.ts";
+import type { LicenseView, ListPage } from "../src/licenses/lifecycle.ts";
 import type {
   issueRequestSchema,
   License,
@@ -15,8 +22,23 @@ import type {
   ValidationCode as SchemaValidationCode,
   ValidationResult as SchemaValidationResult,
 } from "../src/licenses/schemas.ts";
+import type { HistoryEntry, LicenseEvent } from "../src/licenses/store.ts";
+import type { Tenant } from "../src/tenants/store.ts";
 
-export type { ErrorCode, JSONWebKeySet, License, LicenseStatus };
+export type {
+  BatchItemResult,
+  Credential,
+  ErrorCode,
+  ErrorEnvelope,
+  HistoryEntry,
+  JSONWebKeySet,
+  License,
+  LicenseEvent,
+  LicenseStatus,
+  LicenseView,
+  ListPage,
+  Tenant,
+};
 
 /** A fetch implementation: globalThis.fetch, or a stand-in such as a Worker's own handler. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -32,15 +54,6 @@ export type Role = CreateCredentialRequest["role"];
 export type ValidationCode = SchemaValidationCode | "KEY_VERSION_RETIRED";
 
 export type ValidationResult = Omit<SchemaValidationResult, "code"> & { code: ValidationCode };
-
-/** The error envelope every non-2xx answer of the service carries. */
-export interface ErrorEnvelope {
-  error: string;
-  code: ErrorCode;
-  details: unknown;
-  timestamp: string;
-  request_id: string;
-}
 
 export interface HealthReport {
   status: "ok" | "degraded";
@@ -61,16 +74,10 @@ export interface HealthReport {
   timestamp: string;
 }
 
-export interface IssueResponse {
+/** `license_token` is the same license as a compact JWS, for `verifyLicenseToken` and `validate`. */
+export interface IssueResponse extends SignedLicense {
   success: true;
-  license: License;
-  /** The same license as a compact JWS, for `verifyLicenseToken` and for `validate`. */
-  license_token: string;
 }
-
-export type BatchItemResult =
-  | { index: number; success: true; license: License; license_token: string }
-  | { index: number; success: false; code: string; error: string; details: unknown };
 
 export interface BatchIssueResponse {
   /** False when any item failed; the others were issued all the same. */
@@ -80,35 +87,8 @@ export interface BatchIssueResponse {
   results: BatchItemResult[];
 }
 
-export interface LicenseView {
-  license: License;
-  status: LicenseStatus;
-  revoked_at: string | null;
-  revocation_reason: string | null;
-  suspended_at: string | null;
-  superseded_by: string | null;
-}
-
 export interface LicenseChange extends LicenseView {
   success: true;
-}
-
-export type LicenseEvent =
-  | "issued"
-  | "renewed"
-  | "superseded"
-  | "revoked"
-  | "revocation_scheduled"
-  | "suspended"
-  | "reinstated";
-
-export interface HistoryEntry {
-  event: LicenseEvent;
-  reason: string | null;
-  actor: string;
-  request_id: string;
-  occurred_at: string;
-  effective_at: string | null;
 }
 
 export interface LicenseDetails extends LicenseView {
@@ -125,59 +105,20 @@ export interface ListQuery {
   cursor?: string;
 }
 
-export interface ListPage {
-  licenses: LicenseView[];
-  /** Null for pages reached by cursor. */
-  page: number | null;
-  limit: number;
-  has_more: boolean;
-  next_cursor: string | null;
-}
-
 /** The Transit key types the service can sign with. */
-export type SigningKeyType =
-  | "ed25519"
-  | "ecdsa-p256"
-  | "ecdsa-p384"
-  | "ecdsa-p521"
-  | "rsa-2048"
-  | "rsa-3072"
-  | "rsa-4096";
+export type SigningKeyType = VaultKeyType;
 
-export interface SigningKeyVersion {
-  version: number;
-  /** The `kid` of tokens signed with this version, e.g. `licensing:v2`. */
-  kid: string;
-  public_key: string;
-  created_at: string | null;
-  /** Below the minimum version: licenses it signed report KEY_VERSION_RETIRED. */
-  retired: boolean;
-}
+/** One version of a signing key; `kid` is what tokens signed with it carry, e.g. `licensing:v2`. */
+export type SigningKeyVersion = KeyVersionView;
 
-export interface SigningKey {
-  name: string;
+/** The service reports only key types it can sign with, so `type` is narrower than its string. */
+export interface SigningKey extends Omit<KeyView, "type"> {
   type: SigningKeyType;
-  latest_version: number;
-  min_version: number;
-  versions: SigningKeyVersion[];
 }
 
 export interface SigningKeyResponse {
   success?: boolean;
   key: SigningKey;
-}
-
-export interface Credential {
-  key_id: string;
-  tenant_id: string;
-  name: string;
-  role: Role;
-  prefix: string | null;
-  created_at: string;
-  created_by: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-  last_used_at: string | null;
 }
 
 export interface CreatedCredential {
@@ -190,15 +131,6 @@ export interface CreatedCredential {
 export interface RevokedCredential {
   success: true;
   credential: Credential;
-}
-
-export interface Tenant {
-  tenant_id: string;
-  name: string;
-  /** Null when the tenant signs with the service's own key. */
-  transit_key: string | null;
-  vault_namespace: string | null;
-  created_at: string;
 }
 
 export interface CreatedTenant {

@@ -6,17 +6,11 @@ import {
   type KeyPairKeyObjectResult,
   randomBytes,
 } from "node:crypto";
+import { VAULT_KEY_TYPES, type VaultKeyType } from "../../src/crypto/verify.ts";
 import type { Json, JsonObject } from "./http.ts";
 
-export const SIGNING_TYPES = [
-  "ed25519",
-  "ecdsa-p256",
-  "ecdsa-p384",
-  "ecdsa-p521",
-  "rsa-2048",
-  "rsa-3072",
-  "rsa-4096",
-] as const;
+/** The signing types are the ones the service verifies, so the two lists cannot drift apart. */
+export const SIGNING_TYPES = VAULT_KEY_TYPES;
 /** Created and listed like Vault does, but only signing types have cryptography behind them. */
 export const SYMMETRIC_TYPES = ["aes128-gcm96", "aes256-gcm96", "chacha20-poly1305"] as const;
 /** Real Vault types this server deliberately does not implement. */
@@ -30,7 +24,7 @@ export const UNSUPPORTED_TYPES = [
   "hybrid",
 ];
 
-export type SigningType = (typeof SIGNING_TYPES)[number];
+export type SigningType = VaultKeyType;
 export type SymmetricType = (typeof SYMMETRIC_TYPES)[number];
 export type KeyType = SigningType | SymmetricType;
 

@@ -2,7 +2,6 @@
 // scripts/backup.ts, restored by scripts/restore.ts into an empty database, and served again by
 // a Worker on that database with the same states and valid signatures.
 
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unstable_startWorker } from "wrangler";
 import { countLicenseInserts, splitStatements } from "../../scripts/backup.ts";
+import { type RunResult, runProcess } from "../../scripts/lib/run.ts";
 import { provisionTransit } from "../../scripts/provision-transit.ts";
 import { startTransitServer, type TransitServer } from "../../scripts/transit/server.ts";
 
@@ -23,34 +23,15 @@ const TIMEOUT = 240_000;
 
 type Worker = Awaited<ReturnType<typeof unstable_startWorker>>;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: readonly string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+function run(command: string, args: readonly string[]): Promise<RunResult> {
+  return runProcess(command, args, {
+    cwd: ROOT,
+    env: { NO_COLOR: "1", WRANGLER_SEND_METRICS: "false" },
   });
 }
 
 /** Runs a script of this project with the Node running the tests (the pinned one under npm). */
-function runScript(script: string, args: readonly string[]): Promise<Run> {
+function runScript(script: string, args: readonly string[]): Promise<RunResult> {
   return run(process.execPath, [join(ROOT, "scripts", script), ...args]);
 }
 
