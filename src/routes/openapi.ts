@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { auditQuerySchema } from "../audit/schemas.ts";
 import {
   createCredentialSchema,
   createTenantSchema,
@@ -234,6 +235,42 @@ const OPERATIONS: Operation[] = [
     auth: "required",
     query: deliveriesQuerySchema,
     response: deliveryListResponseSchema,
+  },
+  {
+    method: "get",
+    path: "/audit",
+    summary: "The tenant's audit trail, newest first",
+    auth: "required",
+    query: auditQuerySchema,
+    response: z.unknown(),
+  },
+  {
+    method: "get",
+    path: "/audit/verify",
+    summary: "Recompute the audit chain and its checkpoints",
+    auth: "required",
+    response: z.unknown(),
+  },
+  {
+    method: "post",
+    path: "/audit/checkpoints",
+    summary: "Have Vault sign the audit chain's head now",
+    auth: "required",
+    response: z.unknown(),
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    summary: "Counters and latency histograms in Prometheus text format",
+    auth: "required",
+    response: z.unknown(),
+  },
+  {
+    method: "get",
+    path: "/health/detailed",
+    summary: "Each dependency's state and latency",
+    auth: "required",
+    response: z.unknown(),
   },
 ];
 
