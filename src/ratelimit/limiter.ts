@@ -16,11 +16,18 @@ export interface RateLimitDecision {
 export class RateLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(
+    const sql = ctx.storage.sql;
+    sql.exec(
       `CREATE TABLE IF NOT EXISTS windows (
          name TEXT PRIMARY KEY, started_at INTEGER NOT NULL, count INTEGER NOT NULL,
          window_ms INTEGER NOT NULL)`,
     );
+    // Limiters created before windows recorded their length get the column; their windows
+    // then end at once, which only ever gives a caller a fresh budget early.
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(windows)").toArray();
+    if (!columns.some((column) => column.name === "window_ms")) {
+      sql.exec("ALTER TABLE windows ADD COLUMN window_ms INTEGER NOT NULL DEFAULT 0");
+    }
   }
 
   /** Counts one request against a fixed window of `windowMs` holding at most `limit` requests. */
