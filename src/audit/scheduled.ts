@@ -16,7 +16,7 @@ const PUBLISH_GRACE_MS = 60_000;
 export async function auditHousekeeping(env: Env, config: Config, now: number): Promise<void> {
   const db = env.DB;
   const { results } = await db
-    .prepare("SELECT DISTINCT tenant_id FROM audit_log")
+    .prepare("SELECT tenant_id FROM tenants")
     .run<{ tenant_id: string }>();
 
   for (const { tenant_id: tenantId } of results) {

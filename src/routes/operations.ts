@@ -57,7 +57,8 @@ export const detailedHealthRoutes = new Hono<AppEnv>().get("/", admins, async (c
            (SELECT COUNT(*) FROM webhook_deliveries
               WHERE state IN ('pending', 'failed')) AS undelivered,
            (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'dead') AS dead,
-           (SELECT COUNT(*) FROM audit_log WHERE published_at IS NULL) AS unpublished,
+           (SELECT COUNT(*) FROM audit_log
+              WHERE published_at IS NULL AND action LIKE 'license.%') AS unpublished,
            (SELECT COUNT(*) FROM audit_log WHERE seq IS NULL) AS unsealed`,
       )
       .first<{ undelivered: number; dead: number; unpublished: number; unsealed: number }>()
