@@ -1,4 +1,4 @@
-// `npm run load [-- --duration 30 --connections 100 --validations-per-issue 10]`: starts its own
+// `npm run load [-- --duration 30 --connections 100 --validations-per-issue=10]`: starts its own
 // stack, then keeps that many clients busy for that long with a mix of issuing and validating,
 // and fails (exit 1) when p95 exceeds 500 ms or any request failed (non-2xx or network).
 // The rate limits are raised for the run so that the service is measured, not the limiter.

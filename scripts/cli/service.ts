@@ -664,8 +664,10 @@ default tenant, else the caller's own.`,
   request: () => ({ method: "GET", path: "/tenants" }),
 });
 
-const TENANT_USAGE = `  --tenant T                   whose key (default: the caller's tenant; only admins of the
-                               default tenant may name another)`;
+const TENANT_USAGE = [
+  "  --tenant T                   whose key (default: the caller's tenant; only admins of the",
+  "                               default tenant may name another)",
+].join("\n");
 
 const KEY_ANSWER = `Prints
 {"success":true,"key":{"name","type","latest_version","min_version","versions":[...]}}.`;

@@ -146,11 +146,11 @@ describe("requests on the wire", () => {
   it("sends back the newest D1 bookmark, unless told not to", async () => {
     let n = 0;
     const answer = () => jsonResponse(200, { key: KEY }, { "X-D1-Bookmark": `bookmark-${++n}` });
-    const session = standIn(answer);
-    await session.client.keys.show();
-    await session.client.keys.show();
-    await session.client.keys.show();
-    expect(session.requests.map((r) => r.headers.get("X-D1-Bookmark"))).toEqual([
+    const standin = standIn(answer);
+    await standin.client.keys.show();
+    await standin.client.keys.show();
+    await standin.client.keys.show();
+    expect(standin.requests.map((r) => r.headers.get("X-D1-Bookmark"))).toEqual([
       null,
       "bookmark-1",
       "bookmark-2",
