@@ -76,18 +76,12 @@ export function contentOf(row: AuditRow): AuditContent {
   };
 }
 
-export interface AuditRow {
+/** An entry as stored: its content (fields as JSON), MAC, and chain position once sealed. */
+export type AuditRow = Omit<AuditContent, "fields"> & {
   entry_id: number;
-  event_id: string;
-  tenant_id: string;
-  action: string;
-  target: string;
-  actor: string;
-  request_id: string;
-  occurred_at: string;
   fields: string;
   mac: string;
   seq: number | null;
   prev_hash: string | null;
   hash: string | null;
-}
+};

@@ -1,7 +1,8 @@
 import { EVENT_TYPES, type EventType, type LicenseEvent } from "../events/types.ts";
 import { log } from "../http/log.ts";
 import { publishEvents } from "../webhooks/publish.ts";
-import type { AuditRow } from "./entry.ts";
+import type { AuditContent, AuditRow } from "./entry.ts";
+import { contentOf } from "./entry.ts";
 
 export interface AuditFilter {
   action?: string | undefined;
@@ -14,17 +15,11 @@ export interface AuditFilter {
   limit: number;
 }
 
-export interface AuditView {
-  event_id: string;
+/** An entry as shown to API users: its content and its place in the chain. */
+export type AuditView = Omit<AuditContent, "tenant_id"> & {
   seq: number | null;
-  action: string;
-  target: string;
-  actor: string;
-  request_id: string;
-  occurred_at: string;
-  fields: Record<string, unknown>;
   hash: string | null;
-}
+};
 
 /** One page of a tenant's audit trail, newest first. */
 export async function listAudit(
@@ -54,17 +49,10 @@ export async function listAudit(
   const page = results.slice(0, filter.limit);
   const last = page.at(-1);
   return {
-    entries: page.map((row) => ({
-      event_id: row.event_id,
-      seq: row.seq,
-      action: row.action,
-      target: row.target,
-      actor: row.actor,
-      request_id: row.request_id,
-      occurred_at: row.occurred_at,
-      fields: JSON.parse(row.fields) as Record<string, unknown>,
-      hash: row.hash,
-    })),
+    entries: page.map((row) => {
+      const { tenant_id: _tenant, ...content } = contentOf(row);
+      return { ...content, seq: row.seq, hash: row.hash };
+    }),
     next_cursor: results.length > filter.limit && last ? String(last.entry_id) : null,
   };
 }

@@ -1,22 +1,11 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { AuditView } from "../../src/audit/service.ts";
+import type { ChainReport } from "../../src/audit/verify.ts";
 import { call, daysFromNow, expectError, expectStatus } from "../helpers.ts";
 
-interface Entry {
-  event_id: string;
-  seq: number | null;
-  action: string;
-  target: string;
-  actor: string;
-  request_id: string;
-  fields: Record<string, unknown>;
-}
-interface Report {
-  valid: boolean;
-  entries_checked: number;
-  checkpoints_checked: number;
-  first_problem: { kind: string; seq: number | null; entry_id: number | null } | null;
-}
+type Entry = AuditView;
+type Report = ChainReport;
 
 /** A tenant of its own, so each test has a chain of its own. */
 async function tenant(): Promise<{ id: string; key: string }> {
