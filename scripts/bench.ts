@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { VAULT_KEY_TYPES } from "../src/crypto/verify.ts";
 import {
   adminKey,
   call,
@@ -26,15 +27,6 @@ import {
   sleep,
 } from "./stack.ts";
 
-const KEY_TYPES = [
-  "ed25519",
-  "ecdsa-p256",
-  "ecdsa-p384",
-  "ecdsa-p521",
-  "rsa-2048",
-  "rsa-3072",
-  "rsa-4096",
-] as const;
 const BATCH = 100;
 
 interface RunnerSpec {
@@ -340,7 +332,7 @@ async function bench(stack: Stack): Promise<number> {
 
   const keys = [
     { name: "licensing", type: "ed25519" },
-    ...KEY_TYPES.map((type) => ({ name: `bench-${type}`, type })),
+    ...VAULT_KEY_TYPES.map((type) => ({ name: `bench-${type}`, type })),
   ];
   const transit = await stack.transit(keys);
   stack.migrate();
@@ -360,7 +352,7 @@ async function bench(stack: Stack): Promise<number> {
   const defaultBody = JSON.stringify({ license: field(issued.body, "license") });
 
   const perType: { type: string; key: string; body: string }[] = [];
-  for (const type of KEY_TYPES) {
+  for (const type of VAULT_KEY_TYPES) {
     const tenant = `bench-${type}`;
     const created = await call(`${edge.url}/tenants`, {
       key: admin,
@@ -387,7 +379,7 @@ async function bench(stack: Stack): Promise<number> {
       body: JSON.stringify({ license: field(license.body, "license") }),
     });
   }
-  stack.say(`issued one license per key type (${KEY_TYPES.join(", ")})`);
+  stack.say(`issued one license per key type (${VAULT_KEY_TYPES.join(", ")})`);
 
   // The delegated case runs the same bundle with only VERIFY_AT changed, on a copy of the same
   // local state (two workerd processes cannot share it), so both read the same licenses. The
