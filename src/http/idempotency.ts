@@ -94,9 +94,12 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
     }
   }
 
+  let recordedWithChange = false;
   const record: IdempotencyRecord = {
-    complete: (queryable, status, body, onlyIfLicense) =>
-      completeStatement(queryable, scope, status, body, onlyIfLicense),
+    complete: (queryable, status, body, onlyIfLicense) => {
+      recordedWithChange = true;
+      return completeStatement(queryable, scope, status, body, onlyIfLicense);
+    },
   };
   c.set("idempotency", record);
   await next();
@@ -105,8 +108,10 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
     await releaseClaim(db, scope);
     return;
   }
-  // Responses that stored nothing (a batch of only invalid items) are recorded here; the rest
-  // were recorded with what they stored, and this statement then matches nothing.
+  if (recordedWithChange) {
+    return;
+  }
+  // A success that stored nothing (a batch of only invalid items) is recorded on its own.
   try {
     const body: unknown = await c.res.clone().json();
     await completeStatement(db, scope, c.res.status, body).run();

@@ -141,6 +141,17 @@ describe("Idempotency-Key", () => {
     expect(await licensesOf(customer)).toBe(2);
   });
 
+  it("replays a batch that stored nothing, recorded on its own", async () => {
+    const headers = { "Idempotency-Key": crypto.randomUUID() };
+    const body = { licenses: [{ customer: "", modules: [], expires_at: daysFromNow(5) }] };
+    const first = await call("POST", "/license/batch/issue", { body, headers });
+    expectStatus(first, 200);
+    const again = await call("POST", "/license/batch/issue", { body, headers });
+    expectStatus(again, 200);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.body).toEqual(first.body);
+  });
+
   it("refuses a malformed key", async () => {
     const response = await call("POST", "/license/issue", {
       body: { customer: "x", modules: [], expires_at: daysFromNow(5) },
