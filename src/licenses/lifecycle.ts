@@ -104,7 +104,7 @@ export async function renewLicense(
   const db = ctx.sessions.write();
   const renewedFrom = old.license_id;
   const newId = renewed.license.license_id;
-  const results = await db.batch([
+  const [supersede] = await db.batch([
     ...renewStatements(db, { ...renewed.license, renewed_from: renewedFrom }, change),
     await ctx.audit.entry(
       db,
@@ -119,7 +119,7 @@ export async function renewLicense(
   ctx.sessions.wrote();
   ctx.audit.committed();
   licenseStateCache.delete(ctx.tenantId, renewedFrom);
-  if ((results[2]?.meta.changes ?? 0) !== 1) {
+  if ((supersede?.meta.changes ?? 0) !== 1) {
     // Someone renewed, suspended or revoked it between our read and our write.
     throw new ApiError("CONFLICT", `license ${renewedFrom} changed while it was being renewed`);
   }

@@ -211,7 +211,7 @@ export function insertLicense(
 /**
  * Renewal as one batch: the old license is marked superseded only if nothing superseded,
  * suspended or revoked it meanwhile, and the new one is stored only if that mark is this
- * renewal's. Either both rows change or neither does.
+ * renewal's. Either both rows change or neither does: the first statement's row count says which.
  */
 export function renewStatements(
   db: Queryable,
