@@ -1,5 +1,5 @@
 import { decodeBase64, encodeBase64Url, pemToDer } from "./encoding.ts";
-import type { VaultKeyType } from "./verify.ts";
+import type { VaultKeyType } from "./options.ts";
 
 /** A public JSON Web Key, as published in a JWK set. */
 export interface PublicJwk {

@@ -10,66 +10,48 @@
 // Invalid or unsupported options throw SignatureOptionsError; unusable keys throw
 // KeyFormatError.
 
+import { checkRawEcdsa, derToRawEcdsa } from "./der.ts";
 import { decodeBase64, EncodingError, pemToDer } from "./encoding.ts";
 import {
-  type MarshalingAlgorithm,
-  parseVaultSignature,
-  SignatureFormatError,
-} from "./vault-signature.ts";
+  CURVES,
+  HASHES,
+  type ImportOptions,
+  isEcdsa,
+  isVaultKeyType,
+  KeyFormatError,
+  type ResolvedSignatureOptions,
+  RSA_MODULUS_BITS,
+  resolveOptions,
+  type SignatureOptions,
+  SignatureOptionsError,
+  VAULT_DEFAULT_OPTIONS,
+  type VaultKeyType,
+} from "./options.ts";
+import { parseVaultSignature, SignatureFormatError } from "./vault-signature.ts";
 
+// Key types, options and errors live in options.ts and the signature string format in
+// vault-signature.ts; they are re-exported so that this module stays the single entry point.
+export type {
+  HashAlgorithm,
+  ImportOptions,
+  RawSignatureOptions,
+  ResolvedSignatureOptions,
+  RsaSignatureAlgorithm,
+  SaltLength,
+  SignatureOptions,
+  VaultKeyType,
+} from "./options.ts";
+export {
+  HASH_ALGORITHMS,
+  isVaultKeyType,
+  KeyFormatError,
+  parseSignatureOptions,
+  SignatureOptionsError,
+  VAULT_DEFAULT_OPTIONS,
+  VAULT_KEY_TYPES,
+} from "./options.ts";
 export type { MarshalingAlgorithm } from "./vault-signature.ts";
 export { SignatureFormatError } from "./vault-signature.ts";
-
-export type VaultKeyType =
-  | "ed25519"
-  | "ecdsa-p256"
-  | "ecdsa-p384"
-  | "ecdsa-p521"
-  | "rsa-2048"
-  | "rsa-3072"
-  | "rsa-4096";
-
-export const VAULT_KEY_TYPES: readonly VaultKeyType[] = Object.freeze([
-  "ed25519",
-  "ecdsa-p256",
-  "ecdsa-p384",
-  "ecdsa-p521",
-  "rsa-2048",
-  "rsa-3072",
-  "rsa-4096",
-]);
-
-/** Vault hash_algorithm names that WebCrypto can verify. */
-export type HashAlgorithm = "sha2-256" | "sha2-384" | "sha2-512";
-
-export const HASH_ALGORITHMS: readonly HashAlgorithm[] = Object.freeze([
-  "sha2-256",
-  "sha2-384",
-  "sha2-512",
-]);
-
-export type RsaSignatureAlgorithm = "pss" | "pkcs1v15";
-
-/**
- * Vault's salt_length. As in Vault, 0 means "auto" and -1 means "hash", because Vault hands
- * the number straight to Go's rsa.PSSOptions where those values are the named modes.
- */
-export type SaltLength = "auto" | "hash" | number;
-
-/** Vault sign/verify parameters; omitted fields take Vault's defaults. */
-export interface SignatureOptions {
-  hashAlgorithm?: HashAlgorithm;
-  signatureAlgorithm?: RsaSignatureAlgorithm;
-  marshalingAlgorithm?: MarshalingAlgorithm;
-  saltLength?: SaltLength;
-}
-
-export interface ImportOptions extends SignatureOptions {
-  /** When set, signatures labelled with any other version verify as false. */
-  keyVersion?: number;
-}
-
-export type ResolvedSignatureOptions = Readonly<Required<SignatureOptions>>;
 
 export interface VerificationKey {
   readonly keyType: VaultKeyType;
@@ -79,174 +61,6 @@ export interface VerificationKey {
   readonly options: ResolvedSignatureOptions;
   /** RSA modulus size as reported by the imported key; undefined for other key types. */
   readonly modulusBits: number | undefined;
-}
-
-/** Thrown when a public key cannot be used for the declared Vault key type. */
-export class KeyFormatError extends Error {
-  override name = "KeyFormatError";
-}
-
-/** Thrown for option values Vault would reject or WebCrypto cannot verify. */
-export class SignatureOptionsError extends Error {
-  override name = "SignatureOptionsError";
-}
-
-export const VAULT_DEFAULT_OPTIONS: ResolvedSignatureOptions = Object.freeze({
-  hashAlgorithm: "sha2-256",
-  signatureAlgorithm: "pss",
-  marshalingAlgorithm: "asn1",
-  saltLength: "auto",
-});
-
-const HASHES: Readonly<Record<HashAlgorithm, { name: string; bytes: number }>> = {
-  "sha2-256": { name: "SHA-256", bytes: 32 },
-  "sha2-384": { name: "SHA-384", bytes: 48 },
-  "sha2-512": { name: "SHA-512", bytes: 64 },
-};
-
-// Names Vault accepts that WebCrypto has no (or no acceptable) implementation for.
-const UNSUPPORTED_VAULT_HASHES: ReadonlySet<string> = new Set([
-  "sha1",
-  "sha2-224",
-  "sha3-224",
-  "sha3-256",
-  "sha3-384",
-  "sha3-512",
-]);
-
-type EcdsaKeyType = "ecdsa-p256" | "ecdsa-p384" | "ecdsa-p521";
-type RsaKeyType = "rsa-2048" | "rsa-3072" | "rsa-4096";
-
-const CURVES: Readonly<Record<EcdsaKeyType, { namedCurve: string; fieldBytes: number }>> = {
-  "ecdsa-p256": { namedCurve: "P-256", fieldBytes: 32 },
-  "ecdsa-p384": { namedCurve: "P-384", fieldBytes: 48 },
-  "ecdsa-p521": { namedCurve: "P-521", fieldBytes: 66 },
-};
-
-const RSA_MODULUS_BITS: Readonly<Record<RsaKeyType, number>> = {
-  "rsa-2048": 2048,
-  "rsa-3072": 3072,
-  "rsa-4096": 4096,
-};
-
-export function isVaultKeyType(value: string): value is VaultKeyType {
-  return (VAULT_KEY_TYPES as readonly string[]).includes(value);
-}
-
-function isEcdsa(keyType: VaultKeyType): keyType is EcdsaKeyType {
-  return keyType in CURVES;
-}
-
-function parseHashAlgorithm(value: unknown): HashAlgorithm {
-  if (typeof value === "string") {
-    for (const name of HASH_ALGORITHMS) {
-      if (name === value) {
-        return name;
-      }
-    }
-    if (UNSUPPORTED_VAULT_HASHES.has(value)) {
-      throw new SignatureOptionsError(
-        `hash algorithm "${value}" is not supported: only ${HASH_ALGORITHMS.join(", ")} ` +
-          "can be verified with WebCrypto",
-      );
-    }
-    if (value === "none") {
-      throw new SignatureOptionsError(
-        'hash algorithm "none" (prehashed input) is not supported: the verifier hashes the input',
-      );
-    }
-  }
-  throw new SignatureOptionsError(`unknown hash algorithm ${JSON.stringify(value)}`);
-}
-
-function parseSignatureAlgorithm(value: unknown): RsaSignatureAlgorithm {
-  if (value === "pss" || value === "pkcs1v15") {
-    return value;
-  }
-  throw new SignatureOptionsError(
-    `signature algorithm must be "pss" or "pkcs1v15", got ${JSON.stringify(value)}`,
-  );
-}
-
-function parseMarshalingAlgorithm(value: unknown): MarshalingAlgorithm {
-  if (value === "asn1" || value === "jws") {
-    return value;
-  }
-  throw new SignatureOptionsError(
-    `marshaling algorithm must be "asn1" or "jws", got ${JSON.stringify(value)}`,
-  );
-}
-
-function parseSaltLength(value: unknown): SaltLength {
-  if (typeof value === "string") {
-    const lower = value.toLowerCase();
-    if (lower === "auto" || lower === "hash") {
-      return lower;
-    }
-    if (/^-?[0-9]+$/.test(value)) {
-      return parseSaltLength(Number(value));
-    }
-  }
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= -1) {
-    if (value === 0) {
-      return "auto";
-    }
-    return value === -1 ? "hash" : value;
-  }
-  throw new SignatureOptionsError(
-    `salt length must be "auto", "hash" or an integer >= -1, got ${JSON.stringify(value)}`,
-  );
-}
-
-function resolveOptions(
-  base: ResolvedSignatureOptions,
-  overrides: SignatureOptions | undefined,
-): ResolvedSignatureOptions {
-  if (overrides === undefined) {
-    return base;
-  }
-  return {
-    hashAlgorithm:
-      overrides.hashAlgorithm === undefined
-        ? base.hashAlgorithm
-        : parseHashAlgorithm(overrides.hashAlgorithm),
-    signatureAlgorithm:
-      overrides.signatureAlgorithm === undefined
-        ? base.signatureAlgorithm
-        : parseSignatureAlgorithm(overrides.signatureAlgorithm),
-    marshalingAlgorithm:
-      overrides.marshalingAlgorithm === undefined
-        ? base.marshalingAlgorithm
-        : parseMarshalingAlgorithm(overrides.marshalingAlgorithm),
-    saltLength:
-      overrides.saltLength === undefined ? base.saltLength : parseSaltLength(overrides.saltLength),
-  };
-}
-
-/** String-valued options as they arrive from flags, environment or JSON. */
-export interface RawSignatureOptions {
-  hashAlgorithm?: string | undefined;
-  signatureAlgorithm?: string | undefined;
-  marshalingAlgorithm?: string | undefined;
-  saltLength?: string | number | undefined;
-}
-
-/** Validates untyped option values with Vault's rules; throws SignatureOptionsError. */
-export function parseSignatureOptions(raw: RawSignatureOptions): SignatureOptions {
-  const options: SignatureOptions = {};
-  if (raw.hashAlgorithm !== undefined) {
-    options.hashAlgorithm = parseHashAlgorithm(raw.hashAlgorithm);
-  }
-  if (raw.signatureAlgorithm !== undefined) {
-    options.signatureAlgorithm = parseSignatureAlgorithm(raw.signatureAlgorithm);
-  }
-  if (raw.marshalingAlgorithm !== undefined) {
-    options.marshalingAlgorithm = parseMarshalingAlgorithm(raw.marshalingAlgorithm);
-  }
-  if (raw.saltLength !== undefined) {
-    options.saltLength = parseSaltLength(raw.saltLength);
-  }
-  return options;
 }
 
 /**
@@ -432,98 +246,6 @@ function pssSaltLengths(modulusBits: number, resolved: ResolvedSignatureOptions)
     );
   }
   return [salt];
-}
-
-function checkRawEcdsa(
-  bytes: Uint8Array<ArrayBuffer>,
-  fieldBytes: number,
-): Uint8Array<ArrayBuffer> {
-  if (bytes.length !== fieldBytes * 2) {
-    throw new SignatureFormatError(
-      `jws ECDSA signature must be ${fieldBytes * 2} bytes, got ${bytes.length}`,
-    );
-  }
-  return bytes;
-}
-
-// Strict DER (as Go's encoding/asn1 enforces): definite minimal lengths, minimal non-negative
-// INTEGERs no longer than the field, and nothing after the SEQUENCE.
-function derToRawEcdsa(der: Uint8Array, fieldBytes: number): Uint8Array<ArrayBuffer> {
-  if (byteAt(der, 0) !== 0x30) {
-    throw new SignatureFormatError("ECDSA signature is not a DER SEQUENCE");
-  }
-  const sequence = readLength(der, 1);
-  if (sequence.next + sequence.length !== der.length) {
-    throw new SignatureFormatError("ECDSA signature SEQUENCE length does not match its size");
-  }
-  const raw = new Uint8Array(fieldBytes * 2);
-  const afterR = readInteger(der, sequence.next, raw, 0, fieldBytes);
-  const afterS = readInteger(der, afterR, raw, fieldBytes, fieldBytes);
-  if (afterS !== der.length) {
-    throw new SignatureFormatError("ECDSA signature has data after the two INTEGERs");
-  }
-  return raw;
-}
-
-function byteAt(der: Uint8Array, offset: number): number {
-  const value = der[offset];
-  if (value === undefined) {
-    throw new SignatureFormatError("ECDSA signature DER is truncated");
-  }
-  return value;
-}
-
-function readLength(der: Uint8Array, offset: number): { length: number; next: number } {
-  const first = byteAt(der, offset);
-  if (first < 0x80) {
-    return { length: first, next: offset + 1 };
-  }
-  const count = first & 0x7f;
-  if (count === 0 || count > 2) {
-    throw new SignatureFormatError("ECDSA signature uses an unsupported DER length form");
-  }
-  let length = 0;
-  for (let i = 1; i <= count; i++) {
-    length = length * 256 + byteAt(der, offset + i);
-  }
-  if (length < 0x80 || (count === 2 && length < 0x100)) {
-    throw new SignatureFormatError("ECDSA signature uses a non-minimal DER length");
-  }
-  return { length, next: offset + 1 + count };
-}
-
-function readInteger(
-  der: Uint8Array,
-  offset: number,
-  out: Uint8Array,
-  outOffset: number,
-  size: number,
-): number {
-  if (byteAt(der, offset) !== 0x02) {
-    throw new SignatureFormatError("ECDSA signature component is not a DER INTEGER");
-  }
-  const { length, next: start } = readLength(der, offset + 1);
-  const end = start + length;
-  if (length === 0 || end > der.length) {
-    throw new SignatureFormatError("ECDSA signature INTEGER is empty or truncated");
-  }
-  const first = byteAt(der, start);
-  if (first & 0x80) {
-    throw new SignatureFormatError("ECDSA signature INTEGER is negative");
-  }
-  let valueStart = start;
-  if (first === 0 && length > 1) {
-    if ((byteAt(der, start + 1) & 0x80) === 0) {
-      throw new SignatureFormatError("ECDSA signature INTEGER is not minimally encoded");
-    }
-    valueStart++;
-  }
-  const valueLength = end - valueStart;
-  if (valueLength > size) {
-    throw new SignatureFormatError("ECDSA signature INTEGER is longer than the curve field");
-  }
-  out.set(der.subarray(valueStart, end), outOffset + size - valueLength);
-  return end;
 }
 
 function asArrayBufferView(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
