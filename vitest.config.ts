@@ -1,20 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
-import { createServer } from "node:net";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-
-/** Asks the OS for a free loopback port, so parallel runs on one machine do not collide. */
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./scripts/lib/net.ts";
 
 // Integration tests run against the development Transit origin started by the global setup,
 // or against a real Vault / OpenBao when VAULT_ADDR and VAULT_TOKEN are set.

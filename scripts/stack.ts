@@ -9,6 +9,7 @@ import { createServer } from "node:http";
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { freePort } from "./lib/net.ts";
 import { provisionTransit } from "./provision-transit.ts";
 import { createHandler } from "./transit/dispatch.ts";
 import { attachConnection } from "./transit/listmethod.ts";
@@ -28,19 +29,6 @@ export function childEnv(): NodeJS.ProcessEnv {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A port nobody listens on right now, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, LOOPBACK, () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export interface CountingTransit {
