@@ -1,7 +1,7 @@
 // Operator CLI: `npm run cli -- <command> [flags]`.
 //
-// verify-signature and verify-token work offline; the commands in cli/service.ts call a running
-// service.
+// verify-signature and verify-token work offline; the commands in cli/licenses.ts and
+// cli/admin.ts call a running service through cli/http.ts.
 //
 // Exit codes: 0 success (for the verify commands: valid), 1 a definite negative answer (the
 // signature or token is invalid, the license does not validate), 2 anything that prevented
@@ -20,6 +20,7 @@ import {
   VAULT_KEY_TYPES,
   verifyVaultSignature,
 } from "../src/crypto/verify.ts";
+import { adminCommands } from "./cli/admin.ts";
 import {
   type Command,
   EXIT_NEGATIVE,
@@ -32,7 +33,7 @@ import {
   UsageError,
   valueOrFile,
 } from "./cli/common.ts";
-import { serviceCommands } from "./cli/service.ts";
+import { licenseCommands } from "./cli/licenses.ts";
 import { verifyToken } from "./cli/token.ts";
 
 export { type Command, EXIT_NEGATIVE, EXIT_OK, EXIT_USAGE, UsageError } from "./cli/common.ts";
@@ -161,7 +162,8 @@ const help: Command = {
 export const commands: Record<string, Command> = {
   "verify-signature": verifySignature,
   "verify-token": verifyToken,
-  ...serviceCommands,
+  ...licenseCommands,
+  ...adminCommands,
   help,
 };
 
