@@ -5,41 +5,36 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  base64url,
-  type CryptoKey,
-  exportJWK,
-  generateKeyPair,
-  type JWK,
-  type JWTPayload,
-  SignJWT,
-} from "jose";
+import { base64url, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  claims,
+  expectedLicense,
+  ISSUER,
+  LICENSE_ID,
+  nowSeconds,
+  type SigningKey,
+  signingKeys,
+  signToken,
+  withPayload,
+} from "../fixtures/license-tokens.ts";
 import { type CliResult, expectUsageFailure, firstStderrLine, runCli } from "./run-cli.ts";
 
 const ALGORITHMS = ["EdDSA", "ES256", "ES384", "ES512", "PS256", "RS256"] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
-
-const ISSUER = "edge-license-authority";
-const LICENSE_ID = "lic_01j9z3k8x2m4n6p8r0t2v4x6z8";
 
 let dir = "";
 let jwksPath = "";
 let server: Server;
 let jwksUrl = "";
 let origin = "";
-const keys = new Map<Algorithm, { kid: string; privateKey: CryptoKey }>();
+let keys = new Map<Algorithm, SigningKey<Algorithm>>();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cli-token-test-"));
-  const published: JWK[] = [];
-  for (const [index, alg] of ALGORITHMS.entries()) {
-    const kid = `licensing:v${index + 1}`;
-    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-    keys.set(alg, { kid, privateKey });
-    published.push({ ...(await exportJWK(publicKey)), kid, alg, use: "sig" });
-  }
-  const jwks = JSON.stringify({ keys: published });
+  const signing = await signingKeys(ALGORITHMS);
+  keys = signing.keys;
+  const jwks = JSON.stringify(signing.jwks);
   jwksPath = join(dir, "jwks.json");
   await writeFile(jwksPath, jwks);
 
@@ -65,30 +60,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const nowSeconds = (): number => Math.floor(Date.now() / 1_000);
-const iso = (seconds: number): string => new Date(seconds * 1_000).toISOString();
-
-function claims(overrides: { exp?: number; nbf?: number } = {}): JWTPayload {
-  const iat = nowSeconds() - 60;
-  const exp = overrides.exp ?? nowSeconds() + 30 * 86_400;
-  const lic: Record<string, unknown> = { version: 2, issued_at: iso(iat), expires_at: iso(exp) };
-  const payload: JWTPayload = {
-    iss: ISSUER,
-    sub: "acme",
-    jti: LICENSE_ID,
-    iat,
-    exp,
-    modules: ["core", "reports"],
-    metadata: { seats: 5 },
-    lic,
-  };
-  if (overrides.nbf !== undefined) {
-    payload.nbf = overrides.nbf;
-    lic.not_before = iso(overrides.nbf);
-  }
-  return payload;
-}
-
 async function sign(
   payload: JWTPayload,
   alg: Algorithm = "EdDSA",
@@ -98,9 +69,7 @@ async function sign(
   if (key === undefined) {
     throw new Error(`no ${alg} key`);
   }
-  return await new SignJWT(payload)
-    .setProtectedHeader({ alg, kid: key.kid, typ: "JWT", ...header })
-    .sign(key.privateKey);
+  return await signToken(payload, key, header);
 }
 
 function verify(token: string, ...rest: string[]): Promise<CliResult> {
@@ -128,17 +97,7 @@ describe("verify-token", () => {
     expect(answer(result)).toEqual({
       valid: true,
       code: "VALID",
-      license: {
-        license_id: LICENSE_ID,
-        customer: "acme",
-        modules: ["core", "reports"],
-        issued_at: iso(Number(payload.iat)),
-        expires_at: iso(Number(payload.exp)),
-        metadata: { seats: 5 },
-        issuer: ISSUER,
-        version: 2,
-        kid: keys.get(alg)?.kid,
-      },
+      license: expectedLicense(payload, keys.get(alg)?.kid),
     });
   });
 
@@ -183,9 +142,8 @@ describe("verify-token", () => {
 
   it("refuses a tampered token without repeating its claims", async () => {
     const payload = claims();
-    const [header, , signature] = (await sign(payload, "ES512")).split(".");
-    const tampered = base64url.encode(JSON.stringify({ ...payload, modules: ["everything"] }));
-    const result = await verify(`${header}.${tampered}.${signature}`);
+    const token = await sign(payload, "ES512");
+    const result = await verify(withPayload(token, { ...payload, modules: ["everything"] }));
     expectAnswer(result, "INVALID_SIGNATURE", 1);
     expect(answer(result).license).toBeNull();
   });

@@ -2,17 +2,7 @@
 // service signs with, checked against a local JWK set and against the key set served over HTTP.
 
 import { env } from "cloudflare:test";
-import {
-  base64url,
-  exportJWK,
-  generateKeyPair,
-  generateSecret,
-  importJWK,
-  type JSONWebKeySet,
-  type JWK,
-  type JWTPayload,
-  SignJWT,
-} from "jose";
+import { base64url, generateSecret, importJWK, type JSONWebKeySet, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   LicenseKeySetError,
@@ -20,90 +10,40 @@ import {
   type TokenVerification,
   verifyLicenseToken,
 } from "../../sdk/index.ts";
+import {
+  claims,
+  expectedLicense,
+  ISSUER,
+  iso,
+  keyPair,
+  LICENSE_ID,
+  nowSeconds,
+  type SigningKey,
+  signToken as sign,
+  signingKeys,
+  withPayload,
+} from "../fixtures/license-tokens.ts";
 
 type Algorithm = (typeof TOKEN_ALGORITHMS)[number];
 
-interface SigningKey {
-  alg: Algorithm;
-  kid: string;
-  privateKey: CryptoKey;
-}
-
-const ISSUER = "edge-license-authority";
-const LICENSE_ID = "lic_01j9z3k8x2m4n6p8r0t2v4x6z8";
-const keys = new Map<Algorithm, SigningKey>();
+let keys = new Map<Algorithm, SigningKey<Algorithm>>();
 /** A second key per algorithm, never published: it signs forgeries. */
-const strangers = new Map<Algorithm, SigningKey>();
+const strangers = new Map<Algorithm, SigningKey<Algorithm>>();
 let jwks: JSONWebKeySet = { keys: [] };
 
-async function keyPair(alg: Algorithm, kid: string): Promise<{ key: SigningKey; jwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: "sig" };
-  return { key: { alg, kid, privateKey }, jwk };
-}
-
 beforeAll(async () => {
-  const published: JWK[] = [];
-  for (const [index, alg] of TOKEN_ALGORITHMS.entries()) {
-    const own = await keyPair(alg, `licensing:v${index + 1}`);
-    keys.set(alg, own.key);
-    published.push(own.jwk);
-    strangers.set(alg, (await keyPair(alg, own.key.kid)).key);
+  ({ keys, jwks } = await signingKeys(TOKEN_ALGORITHMS));
+  for (const [alg, key] of keys) {
+    strangers.set(alg, (await keyPair(alg, key.kid)).key);
   }
-  jwks = { keys: published };
 });
 
-function keyFor(alg: Algorithm, from = keys): SigningKey {
+function keyFor(alg: Algorithm, from = keys): SigningKey<Algorithm> {
   const key = from.get(alg);
   if (key === undefined) {
     throw new Error(`no ${alg} key`);
   }
   return key;
-}
-
-const nowSeconds = (): number => Math.floor(Date.now() / 1_000);
-const iso = (seconds: number): string => new Date(seconds * 1_000).toISOString();
-
-/** License claims as the service puts them in a token, valid for 30 days from now. */
-function claims(overrides: { exp?: number; nbf?: number } = {}): JWTPayload {
-  const iat = nowSeconds() - 60;
-  const exp = overrides.exp ?? nowSeconds() + 30 * 86_400;
-  const lic: Record<string, unknown> = {
-    version: 2,
-    issued_at: iso(iat),
-    expires_at: iso(exp),
-  };
-  const payload: JWTPayload = {
-    iss: ISSUER,
-    sub: "acme",
-    jti: LICENSE_ID,
-    iat,
-    exp,
-    modules: ["core", "reports"],
-    metadata: { seats: 25, plan: "team" },
-    lic,
-  };
-  if (overrides.nbf !== undefined) {
-    payload.nbf = overrides.nbf;
-    lic.not_before = iso(overrides.nbf);
-  }
-  return payload;
-}
-
-async function sign(
-  payload: JWTPayload,
-  key: SigningKey,
-  header: { kid?: string; typ?: string; alg?: string } = {},
-): Promise<string> {
-  return await new SignJWT(payload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT", ...header })
-    .sign(key.privateKey);
-}
-
-/** The token with its payload replaced, keeping the header and signature. */
-function withPayload(token: string, payload: JWTPayload): string {
-  const [header, , signature] = token.split(".");
-  return `${header}.${base64url.encode(JSON.stringify(payload))}.${signature}`;
 }
 
 function expectInvalid(result: TokenVerification): void {
@@ -122,17 +62,7 @@ describe.each(TOKEN_ALGORITHMS)("%s tokens", (alg) => {
     const result = await verifyLicenseToken(token, { jwks });
     expect(result.valid).toBe(true);
     expect(result.code).toBe("VALID");
-    expect(result.license).toEqual({
-      license_id: LICENSE_ID,
-      customer: "acme",
-      modules: ["core", "reports"],
-      issued_at: iso(Number(payload.iat)),
-      expires_at: iso(Number(payload.exp)),
-      metadata: { seats: 25, plan: "team" },
-      issuer: ISSUER,
-      version: 2,
-      kid: keyFor(alg).kid,
-    });
+    expect(result.license).toEqual(expectedLicense(payload, keyFor(alg).kid));
     expect(result.expiresAt).toEqual(new Date(Number(payload.exp) * 1_000));
   });
 
