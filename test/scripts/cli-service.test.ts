@@ -8,10 +8,10 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/lib/net.ts";
 import {
   type CliResult,
   expectUsageFailure,
@@ -923,15 +923,7 @@ describe("service errors exit 2", () => {
 
   it("for an unreachable service", async () => {
     // A port that was free a moment ago, so nothing is listening on it.
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = createNetServer();
-      probe.once("error", reject);
-      probe.listen(0, "127.0.0.1", () => {
-        const address = probe.address();
-        const free = typeof address === "object" && address ? address.port : 0;
-        probe.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const result = await runCli(["health"], {
       env: { LICENSE_API_URL: `http://127.0.0.1:${port}` },
     });
